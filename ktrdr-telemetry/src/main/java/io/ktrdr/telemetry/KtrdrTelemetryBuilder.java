@@ -1,0 +1,159 @@
+package io.ktrdr.telemetry;
+
+import io.ktrdr.telemetry.metrics.MetricsAuth;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Options of a {@link KtrdrTelemetry}. Values set here are the application's defaults; at {@link
+ * #build()}, the deployment's environment variables ({@code KTRDR_*}, and {@code OTEL_*} through
+ * OpenTelemetry's autoconfigure) override them. See {@code docs/configuration.md} for every key.
+ *
+ * <pre>{@code
+ * KtrdrTelemetry telemetry = KtrdrTelemetry.builder()
+ *     .serviceName("ktrdr-api")
+ *     .serviceVersion("1.4.0")
+ *     .build();
+ * }</pre>
+ */
+public final class KtrdrTelemetryBuilder {
+  String serviceName;
+  String serviceVersion;
+  String deploymentEnvironment = "development";
+  boolean jvmMetrics = true;
+  MetricsAuth metricsAuth = MetricsAuth.none();
+  String metricsServerHost = "127.0.0.1";
+  int metricsServerPort = -1;
+  Map<String, String> environment;
+  boolean registerGlobal;
+  boolean shutdownHook = true;
+
+  KtrdrTelemetryBuilder() {}
+
+  KtrdrTelemetryBuilder copy() {
+    KtrdrTelemetryBuilder copy = new KtrdrTelemetryBuilder();
+    copy.serviceName = serviceName;
+    copy.serviceVersion = serviceVersion;
+    copy.deploymentEnvironment = deploymentEnvironment;
+    copy.jvmMetrics = jvmMetrics;
+    copy.metricsAuth = metricsAuth;
+    copy.metricsServerHost = metricsServerHost;
+    copy.metricsServerPort = metricsServerPort;
+    copy.environment = environment;
+    copy.registerGlobal = registerGlobal;
+    copy.shutdownHook = shutdownHook;
+    return copy;
+  }
+
+  /**
+   * {@code service.name}. Default: {@code OTEL_SERVICE_NAME}, else {@code unknown_service:java}.
+   * {@code OTEL_SERVICE_NAME} overrides this value.
+   */
+  public KtrdrTelemetryBuilder serviceName(String serviceName) {
+    this.serviceName = requireText(serviceName, "serviceName");
+    return this;
+  }
+
+  /** {@code service.version}. Default: not set. Overridden by {@code KTRDR_SERVICE_VERSION}. */
+  public KtrdrTelemetryBuilder serviceVersion(String serviceVersion) {
+    this.serviceVersion = requireText(serviceVersion, "serviceVersion");
+    return this;
+  }
+
+  /**
+   * {@code deployment.environment.name}. Default {@code development}. Overridden by {@code
+   * KTRDR_ENVIRONMENT}.
+   */
+  public KtrdrTelemetryBuilder deploymentEnvironment(String deploymentEnvironment) {
+    this.deploymentEnvironment = requireText(deploymentEnvironment, "deploymentEnvironment");
+    return this;
+  }
+
+  /**
+   * Whether to register JVM and process metrics ({@code jvm_*}, {@code process_*}). Default {@code
+   * true}. Overridden by {@code KTRDR_JVM_METRICS_ENABLED}.
+   */
+  public KtrdrTelemetryBuilder jvmMetrics(boolean enabled) {
+    this.jvmMetrics = enabled;
+    return this;
+  }
+
+  /**
+   * Protection of {@code /metrics}. Default {@link MetricsAuth#none()}. Overridden by {@code
+   * KTRDR_METRICS_USERNAME} with {@code KTRDR_METRICS_PASSWORD}, or {@code
+   * KTRDR_METRICS_BEARER_TOKEN}.
+   */
+  public KtrdrTelemetryBuilder metricsAuth(MetricsAuth metricsAuth) {
+    this.metricsAuth = Objects.requireNonNull(metricsAuth, "metricsAuth");
+    return this;
+  }
+
+  /**
+   * Starts a standalone {@code /metrics} server on this port at {@link #build()} (0 picks a free
+   * port). Default: no standalone server, the application mounts {@link
+   * KtrdrTelemetry#metricsHandler()} on its own. Overridden by {@code KTRDR_METRICS_PORT}.
+   */
+  public KtrdrTelemetryBuilder metricsServerPort(int port) {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("metricsServerPort must be 0-65535, was " + port);
+    }
+    this.metricsServerPort = port;
+    return this;
+  }
+
+  /**
+   * Address the standalone metrics server binds. Default {@code 127.0.0.1}. Overridden by {@code
+   * KTRDR_METRICS_HOST}.
+   */
+  public KtrdrTelemetryBuilder metricsServerHost(String host) {
+    this.metricsServerHost = requireText(host, "metricsServerHost");
+    return this;
+  }
+
+  /**
+   * The environment variables to read {@code KTRDR_*} and {@code OTEL_*} keys from. Default {@link
+   * System#getenv()}. Pass {@code Map.of()} to ignore the environment (tests).
+   */
+  public KtrdrTelemetryBuilder environment(Map<String, String> environment) {
+    this.environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
+    return this;
+  }
+
+  /**
+   * Whether to install the result as {@code GlobalOpenTelemetry}, for instrumentation that looks it
+   * up there. Default {@code false}. At most one instance per JVM may do so.
+   */
+  public KtrdrTelemetryBuilder registerGlobal(boolean registerGlobal) {
+    this.registerGlobal = registerGlobal;
+    return this;
+  }
+
+  /**
+   * Whether a JVM shutdown hook calls {@link KtrdrTelemetry#close()} if the application did not.
+   * Default {@code true}.
+   */
+  public KtrdrTelemetryBuilder shutdownHook(boolean shutdownHook) {
+    this.shutdownHook = shutdownHook;
+    return this;
+  }
+
+  /**
+   * Applies the environment, builds the SDK and registers the metrics.
+   *
+   * @throws io.ktrdr.telemetry.config.ConfigException when an environment variable has an invalid
+   *     value; the message names the key, the value and what was expected
+   */
+  public KtrdrTelemetry build() {
+    KtrdrTelemetryBuilder effective = copy();
+    EnvironmentLayer.apply(effective);
+    return KtrdrTelemetry.create(effective);
+  }
+
+  private static String requireText(String value, String name) {
+    Objects.requireNonNull(value, name);
+    if (value.isBlank()) {
+      throw new IllegalArgumentException(name + " must not be blank");
+    }
+    return value;
+  }
+}

@@ -1,0 +1,92 @@
+package io.ktrdr.telemetry.javalin;
+
+import io.javalin.config.JavalinState;
+import io.javalin.http.Handler;
+import io.javalin.plugin.Plugin;
+import io.ktrdr.telemetry.KtrdrTelemetry;
+import io.ktrdr.telemetry.metrics.MetricsHandler;
+import jakarta.servlet.DispatcherType;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+
+/**
+ * Javalin 7 plugin: HTTP server metrics for every request and {@code /metrics} on the app's own
+ * port.
+ *
+ * <pre>{@code
+ * KtrdrTelemetry telemetry = KtrdrTelemetry.setupMetrics("ktrdr-api");
+ * Javalin.create(config -> {
+ *   config.registerPlugin(new KtrdrJavalinPlugin(plugin -> {
+ *     plugin.telemetry = telemetry;
+ *     plugin.excludedPaths = List.of("/metrics", "/api/v1/health");
+ *   }));
+ *   config.routes.get("/api/v1/data/{symbol}/{timeframe}", DataController::bars);
+ * });
+ * }</pre>
+ *
+ * <p>Records {@code http.server.request.duration} and {@code http.server.active_requests} (see
+ * {@link io.ktrdr.telemetry.http.HttpServerMetrics}) with {@code http.route} set to the matched
+ * route template, e.g. {@code /api/v1/data/{symbol}/{timeframe}}. A request that matches no route
+ * (404, 405, a HEAD answered from a GET route) has no {@code http.route}; the raw path is never
+ * used. The plugin installs the router's {@code handlerWrapper}, so an application must not set its
+ * own.
+ */
+public final class KtrdrJavalinPlugin extends Plugin<KtrdrJavalinPlugin.Config> {
+
+  /** Options of the plugin; set them in the consumer passed to the constructor. */
+  public static final class Config {
+    /** The telemetry to record into. Required. */
+    public KtrdrTelemetry telemetry;
+
+    /**
+     * Where to serve the scrape ({@code GET} and {@code HEAD}). Default {@code /metrics}; {@code
+     * null} serves nothing (mount {@link #metricsHandler(MetricsHandler)} yourself).
+     */
+    public String metricsPath = "/metrics";
+
+    /**
+     * Request paths not recorded: exact paths, or prefixes ending in {@code *}. Default: none. The
+     * reference app excludes {@code /metrics} so that scrapes do not count as traffic.
+     */
+    public List<String> excludedPaths = List.of();
+  }
+
+  /** Creates the plugin; {@code userConfig} must set {@link Config#telemetry}. */
+  public KtrdrJavalinPlugin(Consumer<Config> userConfig) {
+    super(userConfig, new Config());
+  }
+
+  @Override
+  public void onInitialize(JavalinState state) {
+    Config config = pluginConfig;
+    KtrdrTelemetry telemetry =
+        Objects.requireNonNull(
+            config.telemetry, "KtrdrJavalinPlugin: set plugin.telemetry in the plugin's config");
+    PathMatcher excluded = new PathMatcher(Objects.requireNonNull(config.excludedPaths));
+    RequestTelemetryFilter filter =
+        new RequestTelemetryFilter(telemetry.httpServerMetrics(), excluded);
+    state.jetty.modifyServletContextHandler(
+        context ->
+            context.addFilter(new FilterHolder(filter), "/*", EnumSet.of(DispatcherType.REQUEST)));
+    state.router.handlerWrapper(new RouteCapturingWrapper());
+    if (config.metricsPath != null) {
+      Handler handler = metricsHandler(telemetry.metricsHandler());
+      state.routes.get(config.metricsPath, handler);
+      state.routes.head(config.metricsPath, handler);
+    }
+  }
+
+  @Override
+  public String name() {
+    return "ktrdr-telemetry";
+  }
+
+  /** A Javalin handler serving {@code handler}; mount it for {@code GET} and {@code HEAD}. */
+  public static Handler metricsHandler(MetricsHandler handler) {
+    Objects.requireNonNull(handler, "handler");
+    return ctx -> handler.handle(new ContextExchange(ctx));
+  }
+}

@@ -1,0 +1,94 @@
+package io.ktrdr.telemetry.config;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.ktrdr.telemetry.KtrdrTelemetry;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ConfigErrorsTest {
+
+  static Stream<Arguments> invalidEnvironments() {
+    return Stream.of(
+        Arguments.of(
+            Map.of("KTRDR_METRICS_PORT", "abc"),
+            "KTRDR_METRICS_PORT",
+            "KTRDR_METRICS_PORT=abc: expected a port number 0-65535"),
+        Arguments.of(
+            Map.of("KTRDR_METRICS_PORT", "70000"),
+            "KTRDR_METRICS_PORT",
+            "KTRDR_METRICS_PORT=70000: expected a port number 0-65535"),
+        Arguments.of(
+            Map.of("KTRDR_METRICS_HOST", "http://0.0.0.0:9464"),
+            "KTRDR_METRICS_HOST",
+            "KTRDR_METRICS_HOST=http://0.0.0.0:9464: expected a host name or IP address"
+                + " (no scheme, port or path)"),
+        Arguments.of(
+            Map.of("KTRDR_JVM_METRICS_ENABLED", "yes"),
+            "KTRDR_JVM_METRICS_ENABLED",
+            "KTRDR_JVM_METRICS_ENABLED=yes: expected true or false"),
+        Arguments.of(
+            Map.of("KTRDR_METRICS_USERNAME", "prometheus"),
+            "KTRDR_METRICS_PASSWORD",
+            "KTRDR_METRICS_PASSWORD is not set: expected it together with KTRDR_METRICS_USERNAME"
+                + " (basic auth)"),
+        Arguments.of(
+            Map.of("KTRDR_METRICS_PASSWORD", "s3cret"),
+            "KTRDR_METRICS_USERNAME",
+            "KTRDR_METRICS_USERNAME is not set: expected it together with KTRDR_METRICS_PASSWORD"
+                + " (basic auth)"),
+        Arguments.of(
+            Map.of(
+                "KTRDR_METRICS_USERNAME", "prometheus",
+                "KTRDR_METRICS_PASSWORD", "s3cret",
+                "KTRDR_METRICS_BEARER_TOKEN", "tok"),
+            "KTRDR_METRICS_BEARER_TOKEN",
+            "KTRDR_METRICS_BEARER_TOKEN is set together with"
+                + " KTRDR_METRICS_USERNAME/KTRDR_METRICS_PASSWORD: expected one authentication"
+                + " method, a bearer token or basic auth"),
+        Arguments.of(
+            Map.of("KTRDR_METRICS_BEARER_TOKEN", " tok "),
+            "KTRDR_METRICS_BEARER_TOKEN",
+            "KTRDR_METRICS_BEARER_TOKEN=<hidden>: expected a value without leading or trailing"
+                + " white space"),
+        Arguments.of(
+            Map.of("KTRDR_METRICS_USERNAME", "a:b", "KTRDR_METRICS_PASSWORD", "p"),
+            "KTRDR_METRICS_USERNAME",
+            "KTRDR_METRICS_USERNAME=a:b: expected a user name without ':'"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("invalidEnvironments")
+  void invalidValuesFailStartUpNamingKeyValueAndExpectation(
+      Map<String, String> env, String key, String message) {
+    assertThatThrownBy(() -> KtrdrTelemetry.builder().environment(env).shutdownHook(false).build())
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e -> org.assertj.core.api.Assertions.assertThat(e.key()).isEqualTo(key))
+        .hasMessage(message);
+  }
+
+  @ParameterizedTest
+  @MethodSource("invalidEnvironments")
+  void secretsNeverAppearInMessages(Map<String, String> env, String key, String message) {
+    org.assertj.core.api.Assertions.assertThat(message)
+        .doesNotContain("s3cret")
+        .doesNotContain(" tok ");
+  }
+
+  @org.junit.jupiter.api.Test
+  void invalidOpenTelemetryValuesFailStartUpNamingTheProperty() {
+    assertThatThrownBy(
+            () ->
+                KtrdrTelemetry.builder()
+                    .environment(Map.of("OTEL_JAVA_METRICS_CARDINALITY_LIMIT", "lots"))
+                    .shutdownHook(false)
+                    .build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("Invalid OpenTelemetry configuration (OTEL_* variables): ")
+        .hasMessageContaining("otel.java.metrics.cardinality.limit=lots");
+  }
+}
