@@ -1,0 +1,134 @@
+package io.ktrdr.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ktrdr.telemetry.testing.Scrape;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class KtrdrTelemetryTest {
+
+  private static Scrape scrape(KtrdrTelemetry telemetry) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrometheusTextFormatWriter.create().write(out, telemetry.prometheusRegistry().scrape());
+    return Scrape.parse(out.toString(StandardCharsets.UTF_8));
+  }
+
+  private static KtrdrTelemetryBuilder builder(Map<String, String> env) {
+    return KtrdrTelemetry.builder().environment(env).shutdownHook(false);
+  }
+
+  @Test
+  void targetInfoCarriesTheServiceContextAndNoCommandLine() throws IOException {
+    try (KtrdrTelemetry telemetry =
+        builder(
+                Map.of(
+                    "OTEL_RESOURCE_ATTRIBUTES",
+                    "process.command_line=java -Dpassword=hunter2 -jar app.jar,team=research"))
+            .serviceName("ktrdr-api")
+            .serviceVersion("1.2.3")
+            .deploymentEnvironment("staging")
+            .build()) {
+      Map<String, String> labels = scrape(telemetry).samples("target_info").get(0).labels();
+
+      assertThat(labels)
+          .containsEntry("service_name", "ktrdr-api")
+          .containsEntry("service_version", "1.2.3")
+          .containsEntry("deployment_environment_name", "staging")
+          .containsEntry("team", "research")
+          .doesNotContainKeys(
+              "process_command_line",
+              "process_command_args",
+              "process_command",
+              "process_executable_path");
+      assertThat(labels.values()).noneMatch(v -> v.contains("hunter2"));
+    }
+  }
+
+  @Test
+  void standardVariablesOverrideTheCodesDefaults() throws IOException {
+    try (KtrdrTelemetry telemetry =
+        builder(
+                Map.of(
+                    "OTEL_SERVICE_NAME", "renamed",
+                    "OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=prod",
+                    "KTRDR_SERVICE_VERSION", "9.9.9"))
+            .serviceName("ktrdr-api")
+            .serviceVersion("1.2.3")
+            .build()) {
+      assertThat(scrape(telemetry).samples("target_info").get(0).labels())
+          .containsEntry("service_name", "renamed")
+          .containsEntry("deployment_environment_name", "prod")
+          .containsEntry("service_version", "9.9.9");
+    }
+  }
+
+  @Test
+  void jvmAndProcessMetricsUseTheStandardNamesOnce() throws IOException {
+    try (KtrdrTelemetry telemetry = builder(Map.of()).serviceName("jvm-test").build()) {
+      Scrape scrape = scrape(telemetry);
+
+      // Scrape.parse fails if a family is declared twice.
+      assertThat(scrape.types())
+          .containsEntry("process_cpu_seconds_total", "counter")
+          .containsEntry("process_resident_memory_bytes", "gauge")
+          .containsEntry("process_open_fds", "gauge")
+          .containsEntry("process_start_time_seconds", "gauge")
+          .containsEntry("jvm_memory_used_bytes", "gauge")
+          .containsEntry("jvm_memory_pool_used_bytes", "gauge")
+          .containsEntry("jvm_gc_collection_seconds", "summary")
+          .containsEntry("jvm_threads_current", "gauge")
+          .containsEntry("jvm_classes_currently_loaded", "gauge");
+      assertThat(scrape.samples("jvm_memory_used_bytes"))
+          .extracting(s -> s.label("area"))
+          .containsExactlyInAnyOrder("heap", "nonheap");
+    }
+  }
+
+  @Test
+  void jvmMetricsCanBeTurnedOff() throws IOException {
+    try (KtrdrTelemetry telemetry =
+        builder(Map.of("KTRDR_JVM_METRICS_ENABLED", "false")).serviceName("no-jvm").build()) {
+      assertThat(scrape(telemetry).types().keySet())
+          .noneMatch(name -> name.startsWith("jvm_") || name.startsWith("process_"))
+          .contains("target_info");
+    }
+  }
+
+  @Test
+  void applicationMetricsAreServedWithTheRest() throws IOException {
+    try (KtrdrTelemetry telemetry = builder(Map.of()).serviceName("custom").build()) {
+      telemetry
+          .meter("ktrdr-app")
+          .counterBuilder("ktrdr.backtests")
+          .build()
+          .add(3, io.opentelemetry.api.common.Attributes.empty());
+
+      Scrape scrape = scrape(telemetry);
+
+      assertThat(scrape.value("ktrdr_backtests_total", Map.of())).isEqualTo(3);
+      assertThat(
+              scrape.value("ktrdr_telemetry_errors_total", Map.of("component", "metrics-scrape")))
+          .isZero();
+    }
+  }
+
+  @Test
+  void sdkDisabledStillServesJvmMetrics() throws IOException {
+    try (KtrdrTelemetry telemetry =
+        builder(Map.of("OTEL_SDK_DISABLED", "true")).serviceName("off").build()) {
+      assertThat(scrape(telemetry).types()).containsKey("jvm_memory_used_bytes");
+    }
+  }
+
+  @Test
+  void closeIsIdempotent() {
+    KtrdrTelemetry telemetry = builder(Map.of()).serviceName("close").build();
+    telemetry.close();
+    telemetry.close();
+  }
+}
