@@ -20,6 +20,10 @@ final class EnvironmentLayer {
   static final String METRICS_BEARER_TOKEN = "KTRDR_METRICS_BEARER_TOKEN";
   static final String METRICS_HOST = "KTRDR_METRICS_HOST";
   static final String METRICS_PORT = "KTRDR_METRICS_PORT";
+  static final String TRACING_ENABLED = "KTRDR_TRACING_ENABLED";
+  static final String WORKER_ID = "KTRDR_WORKER_ID";
+  static final String LOG_FORMAT = "KTRDR_LOG_FORMAT";
+  static final String LOGS_OTLP_ENABLED = "KTRDR_LOGS_OTLP_ENABLED";
 
   private EnvironmentLayer() {}
 
@@ -32,6 +36,11 @@ final class EnvironmentLayer {
     metricsAuth(env).ifPresent(builder::metricsAuth);
     env.host(METRICS_HOST).ifPresent(builder::metricsServerHost);
     env.portOrZero(METRICS_PORT).ifPresent(builder::metricsServerPort);
+    env.bool(TRACING_ENABLED).ifPresent(builder::tracing);
+    env.string(WORKER_ID).ifPresent(builder::workerId);
+    env.bool(LOGS_OTLP_ENABLED).ifPresent(builder::exportLogs);
+    // Read by the shipped logback configuration; validated here so a typo fails start-up.
+    env.oneOf(LOG_FORMAT, "json", "text");
   }
 
   private static Optional<MetricsAuth> metricsAuth(EnvConfig env) {

@@ -1,9 +1,13 @@
 package io.ktrdr.telemetry;
 
 import io.ktrdr.telemetry.http.HttpServerMetrics;
+import io.ktrdr.telemetry.internal.ReportingSpanExporter;
 import io.ktrdr.telemetry.internal.TelemetryErrors;
+import io.ktrdr.telemetry.logging.KtrdrLogging;
 import io.ktrdr.telemetry.metrics.MetricsHandler;
 import io.ktrdr.telemetry.metrics.MetricsServer;
+import io.ktrdr.telemetry.operations.OperationTracker;
+import io.ktrdr.telemetry.tracing.KtrdrTracing;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.metrics.Meter;
@@ -11,42 +15,53 @@ import io.opentelemetry.exporter.prometheus.PrometheusMetricReader;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdkBuilder;
+import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.resources.ResourceBuilder;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The entry point: one object that owns a service's OpenTelemetry SDK, its Prometheus registry and
- * the handlers that expose them.
+ * the helpers that use them.
  *
  * <pre>{@code
- * KtrdrTelemetry telemetry = KtrdrTelemetry.setupMetrics("ktrdr-api");
+ * KtrdrTelemetry telemetry = KtrdrTelemetry.setup("ktrdr-api");   // metrics, traces, logs
  * Javalin app = Javalin.create(config -> {
  *   config.registerPlugin(new KtrdrJavalinPlugin(plugin -> plugin.telemetry = telemetry));
  *   config.routes.get("/api/v1/health", ctx -> ctx.json(Map.of("status", "ok")));
  * }).start(8000);
  * }</pre>
  *
- * <p>The metrics are OpenTelemetry SDK metrics read by the Prometheus exporter, plus client_java's
- * JVM and process metrics, all in one {@link PrometheusRegistry} served by {@link
- * #metricsHandler()}. The resource ({@code service.name}, {@code service.version}, {@code
- * deployment.environment.name}, host and process id) appears as {@code target_info}; process
- * command lines and executable paths are removed because they can carry secrets.
+ * <p><b>Metrics</b>: OpenTelemetry SDK metrics read by the Prometheus exporter, plus client_java's
+ * JVM and process metrics, in one {@link PrometheusRegistry} served by {@link #metricsHandler()}.
+ * The resource ({@code service.name}, {@code service.version}, {@code deployment.environment.name},
+ * {@code service.instance.id} for workers, host, process id) is {@code target_info}; command lines
+ * and executable paths are removed because they can carry secrets.
  *
- * <p>Standard {@code OTEL_*} variables work through OpenTelemetry's autoconfigure; the metrics
- * exporter defaults to {@code none} because Prometheus pulls.
+ * <p><b>Traces</b>: W3C trace context and baggage; spans exported over OTLP ({@code http/protobuf}
+ * by default) in batches when {@code OTEL_EXPORTER_OTLP_ENDPOINT} (or {@link
+ * KtrdrTelemetryBuilder#otlpEndpoint}) is set; without an endpoint spans still exist for log
+ * correlation but nothing is sent. An unreachable collector is logged once per outage.
+ *
+ * <p><b>Logs</b>: service context and worker id in every line of the shipped logback configuration;
+ * trace ids through OpenTelemetry's logback MDC appender.
+ *
+ * <p>Standard {@code OTEL_*} variables work through OpenTelemetry's autoconfigure.
  */
 public final class KtrdrTelemetry implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(KtrdrTelemetry.class);
@@ -62,10 +77,24 @@ public final class KtrdrTelemetry implements AutoCloseable {
           "process.command",
           "process.executable.path");
 
+  private static final AttributeKey<String> SERVICE_NAME = AttributeKey.stringKey("service.name");
   private static final AttributeKey<String> SERVICE_VERSION =
       AttributeKey.stringKey("service.version");
+  private static final AttributeKey<String> SERVICE_INSTANCE_ID =
+      AttributeKey.stringKey("service.instance.id");
   private static final AttributeKey<String> DEPLOYMENT_ENVIRONMENT =
       AttributeKey.stringKey("deployment.environment.name");
+
+  /**
+   * OpenTelemetry's exporters log every failed batch through java.util.logging; {@link
+   * ReportingSpanExporter} reports an outage once instead. Strong references keep the levels.
+   */
+  private static final List<java.util.logging.Logger> QUIETED_EXPORTER_LOGGERS =
+      List.of(
+          java.util.logging.Logger.getLogger(
+              "io.opentelemetry.exporter.internal.http.HttpExporter"),
+          java.util.logging.Logger.getLogger(
+              "io.opentelemetry.exporter.internal.grpc.GrpcExporter"));
 
   private final OpenTelemetrySdk sdk;
   private final Resource resource;
@@ -73,7 +102,12 @@ public final class KtrdrTelemetry implements AutoCloseable {
   private final TelemetryErrors errors;
   private final MetricsHandler metricsHandler;
   private final HttpServerMetrics httpServerMetrics;
+  private final KtrdrTracing tracing;
+  private final OperationTracker operations;
+  private final boolean tracingEnabled;
   private final MetricsServer metricsServer;
+  private final KtrdrLogging logging;
+  private final Duration shutdownTimeout;
   private final Thread shutdownHook;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -84,78 +118,107 @@ public final class KtrdrTelemetry implements AutoCloseable {
       TelemetryErrors errors,
       MetricsHandler metricsHandler,
       MetricsServer metricsServer,
-      boolean shutdownHook) {
+      KtrdrLogging logging,
+      KtrdrTelemetryBuilder options) {
     this.sdk = sdk;
     this.resource = resource;
     this.registry = registry;
     this.errors = errors;
     this.metricsHandler = metricsHandler;
     this.metricsServer = metricsServer;
+    this.logging = logging;
+    this.tracingEnabled = options.tracing;
+    this.shutdownTimeout = options.shutdownTimeout;
     this.httpServerMetrics =
         HttpServerMetrics.create(meter(INSTRUMENTATION_SCOPE + ".http"), errors);
-    this.shutdownHook = shutdownHook ? new Thread(this::close, "ktrdr-telemetry-shutdown") : null;
+    this.tracing = KtrdrTracing.create(sdk, INSTRUMENTATION_SCOPE);
+    this.operations =
+        OperationTracker.create(
+            sdk.getTracer(INSTRUMENTATION_SCOPE + ".operations"),
+            meter(INSTRUMENTATION_SCOPE + ".operations"),
+            errors);
+    this.shutdownHook =
+        options.shutdownHook ? new Thread(this::close, "ktrdr-telemetry-shutdown") : null;
     if (this.shutdownHook != null) {
       Runtime.getRuntime().addShutdownHook(this.shutdownHook);
     }
   }
 
-  /** Options: service identity, JVM metrics, {@code /metrics} protection, standalone server. */
+  /** Options: service identity, tracing, JVM metrics, {@code /metrics} protection, and more. */
   public static KtrdrTelemetryBuilder builder() {
     return new KtrdrTelemetryBuilder();
   }
 
   /**
-   * Sets up metrics for {@code serviceName} with every other option at its default (or as the
-   * environment says): the usual one-liner of a service.
+   * Sets up metrics, tracing and log correlation for {@code serviceName}, every other option at its
+   * default (or as the environment says).
    */
-  public static KtrdrTelemetry setupMetrics(String serviceName) {
+  public static KtrdrTelemetry setup(String serviceName) {
     return builder().serviceName(serviceName).build();
+  }
+
+  /** Sets up metrics only: no spans are recorded (tracing can still be enabled by environment). */
+  public static KtrdrTelemetry setupMetrics(String serviceName) {
+    return builder().serviceName(serviceName).tracing(false).build();
   }
 
   static KtrdrTelemetry create(KtrdrTelemetryBuilder options) {
     PrometheusRegistry registry = new PrometheusRegistry();
     PrometheusMetricReader reader = PrometheusMetricReader.builder().build();
-
     AtomicReference<Resource> finalResource = new AtomicReference<>(Resource.empty());
+    AtomicReference<TelemetryErrors> errorsRef = new AtomicReference<>();
+    AtomicReference<Meter> selfMeter = new AtomicReference<>();
+
     Map<String, String> defaults = new HashMap<>();
     defaults.put("otel.metrics.exporter", "none");
-    defaults.put("otel.traces.exporter", "none");
-    defaults.put("otel.logs.exporter", "none");
+    defaults.put("otel.exporter.otlp.protocol", "http/protobuf");
     if (options.serviceName != null) {
       defaults.put("otel.service.name", options.serviceName);
+    }
+    if (options.otlpEndpoint != null) {
+      defaults.put("otel.exporter.otlp.endpoint", options.otlpEndpoint);
     }
     AutoConfiguredOpenTelemetrySdkBuilder autoconfigure =
         AutoConfiguredOpenTelemetrySdk.builder()
             .disableShutdownHook()
-            .addPropertiesSupplier(() -> defaults)
-            .addResourceCustomizer(
-                (resource, config) -> {
-                  Resource customized = customizeResource(resource, options);
-                  finalResource.set(customized);
-                  return customized;
-                })
-            .addMeterProviderCustomizer((meters, config) -> meters.registerMetricReader(reader));
+            .addPropertiesSupplier(() -> defaults);
     if (options.environment != null) {
       Map<String, String> injected = EnvironmentLayer.otelProperties(options.environment);
       autoconfigure.addPropertiesCustomizer(config -> injected);
     }
+    autoconfigure
+        .addPropertiesCustomizer(config -> exporterChoices(config, options))
+        .addResourceCustomizer(
+            (resource, config) -> {
+              Resource customized = customizeResource(resource, options);
+              finalResource.set(customized);
+              return customized;
+            })
+        .addMeterProviderCustomizer((meters, config) -> meters.registerMetricReader(reader))
+        .addSpanExporterCustomizer(
+            (exporter, config) ->
+                new ReportingSpanExporter(exporter, errorsRef::get, selfMeter::get));
     if (options.registerGlobal) {
       autoconfigure.setResultAsGlobal();
     }
     OpenTelemetrySdk sdk;
-    Resource resource;
     try {
-      AutoConfiguredOpenTelemetrySdk configured = autoconfigure.build();
-      sdk = configured.getOpenTelemetrySdk();
-      resource = finalResource.get();
+      sdk = autoconfigure.build().getOpenTelemetrySdk();
     } catch (ConfigurationException e) {
       throw new IllegalArgumentException(
           "Invalid OpenTelemetry configuration (OTEL_* variables): " + e.getMessage(), e);
     }
+    Resource resource = finalResource.get();
+    QUIETED_EXPORTER_LOGGERS.forEach(quiet -> quiet.setLevel(Level.OFF));
 
     registry.register(reader);
-    TelemetryErrors errors =
-        TelemetryErrors.create(sdk.getMeterProvider().get(INSTRUMENTATION_SCOPE));
+    Meter meter = sdk.getMeterProvider().get(INSTRUMENTATION_SCOPE);
+    TelemetryErrors errors = TelemetryErrors.create(meter);
+    errorsRef.set(errors);
+    selfMeter.set(meter);
+    if (options.tracing) {
+      ReportingSpanExporter.droppedSpansCounter(meter);
+    }
     if (options.jvmMetrics) {
       JvmMetrics.builder().register(registry);
     }
@@ -173,13 +236,37 @@ public final class KtrdrTelemetry implements AutoCloseable {
         throw e;
       }
     }
+    KtrdrLogging logging =
+        KtrdrLogging.install(resource, options.workerId, sdk, options.exportLogs);
     logger.info(
-        "Telemetry ready: service.name={}, metrics auth={}, jvm metrics={}",
-        resource.getAttribute(AttributeKey.stringKey("service.name")),
+        "Telemetry ready: service.name={}, tracing={}, metrics auth={}, jvm metrics={}",
+        resource.getAttribute(SERVICE_NAME),
+        options.tracing,
         options.metricsAuth,
         options.jvmMetrics);
-    return new KtrdrTelemetry(
-        sdk, resource, registry, errors, handler, server, options.shutdownHook);
+    return new KtrdrTelemetry(sdk, resource, registry, errors, handler, server, logging, options);
+  }
+
+  /**
+   * Exporter choices that depend on other settings: spans go over OTLP only when an endpoint is
+   * configured (so a bare start never tries to connect), and not at all when tracing is off.
+   */
+  private static Map<String, String> exporterChoices(
+      ConfigProperties config, KtrdrTelemetryBuilder options) {
+    Map<String, String> choices = new HashMap<>();
+    boolean endpoint =
+        config.getString("otel.exporter.otlp.endpoint") != null
+            || config.getString("otel.exporter.otlp.traces.endpoint") != null;
+    if (!options.tracing) {
+      choices.put("otel.traces.exporter", "none");
+      choices.put("otel.traces.sampler", "always_off");
+    } else if (config.getString("otel.traces.exporter") == null) {
+      choices.put("otel.traces.exporter", endpoint ? "otlp" : "none");
+    }
+    if (config.getString("otel.logs.exporter") == null) {
+      choices.put("otel.logs.exporter", options.exportLogs && endpoint ? "otlp" : "none");
+    }
+    return choices;
   }
 
   private static Resource customizeResource(Resource resource, KtrdrTelemetryBuilder options) {
@@ -190,6 +277,9 @@ public final class KtrdrTelemetry implements AutoCloseable {
     }
     if (resource.getAttribute(DEPLOYMENT_ENVIRONMENT) == null) {
       builder.put(DEPLOYMENT_ENVIRONMENT, options.deploymentEnvironment);
+    }
+    if (resource.getAttribute(SERVICE_INSTANCE_ID) == null && options.workerId != null) {
+      builder.put(SERVICE_INSTANCE_ID, options.workerId);
     }
     return builder.build();
   }
@@ -206,6 +296,21 @@ public final class KtrdrTelemetry implements AutoCloseable {
    */
   public Meter meter(String instrumentationScope) {
     return sdk.getMeterProvider().get(instrumentationScope);
+  }
+
+  /** Tracing helpers: blocks in spans, executors, HTTP clients and data sources that propagate. */
+  public KtrdrTracing tracing() {
+    return tracing;
+  }
+
+  /** Spans, log context and metrics for long-running operations. */
+  public OperationTracker operations() {
+    return operations;
+  }
+
+  /** Whether server spans are recorded (see {@link KtrdrTelemetryBuilder#tracing(boolean)}). */
+  public boolean tracingEnabled() {
+    return tracingEnabled;
   }
 
   /** The resource every signal carries; {@code target_info} in Prometheus. */
@@ -242,7 +347,9 @@ public final class KtrdrTelemetry implements AutoCloseable {
   }
 
   /**
-   * Stops the metrics server, flushes and shuts down the SDK. Waits at most 10 seconds. Idempotent.
+   * Stops the metrics server, exports pending spans and shuts the SDK down, waiting at most the
+   * shutdown timeout (default 10 s) even when the collector hangs. Idempotent; also run by the JVM
+   * shutdown hook.
    */
   @Override
   public void close() {
@@ -259,9 +366,13 @@ public final class KtrdrTelemetry implements AutoCloseable {
     if (metricsServer != null) {
       metricsServer.close();
     }
-    CompletableResultCode result = sdk.shutdown().join(10, TimeUnit.SECONDS);
+    CompletableResultCode result =
+        sdk.shutdown().join(shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS);
     if (!result.isSuccess()) {
-      logger.warn("Telemetry shutdown did not complete within 10 s; some data may be lost");
+      logger.warn(
+          "Telemetry shutdown did not complete within {} ms; pending spans may be lost",
+          shutdownTimeout.toMillis());
     }
+    logging.close();
   }
 }

@@ -1,6 +1,7 @@
 package io.ktrdr.telemetry;
 
 import io.ktrdr.telemetry.metrics.MetricsAuth;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 
@@ -27,6 +28,11 @@ public final class KtrdrTelemetryBuilder {
   Map<String, String> environment;
   boolean registerGlobal;
   boolean shutdownHook = true;
+  boolean tracing = true;
+  String workerId;
+  boolean exportLogs;
+  String otlpEndpoint;
+  Duration shutdownTimeout = Duration.ofSeconds(10);
 
   KtrdrTelemetryBuilder() {}
 
@@ -42,6 +48,11 @@ public final class KtrdrTelemetryBuilder {
     copy.environment = environment;
     copy.registerGlobal = registerGlobal;
     copy.shutdownHook = shutdownHook;
+    copy.tracing = tracing;
+    copy.workerId = workerId;
+    copy.exportLogs = exportLogs;
+    copy.otlpEndpoint = otlpEndpoint;
+    copy.shutdownTimeout = shutdownTimeout;
     return copy;
   }
 
@@ -134,6 +145,56 @@ public final class KtrdrTelemetryBuilder {
    */
   public KtrdrTelemetryBuilder shutdownHook(boolean shutdownHook) {
     this.shutdownHook = shutdownHook;
+    return this;
+  }
+
+  /**
+   * Whether to trace: server spans from the Javalin plugin, {@link KtrdrTelemetry#tracing()}
+   * helpers, operation spans. Default {@code true} ({@code false} for {@link
+   * KtrdrTelemetry#setupMetrics(String)}). Spans are exported only when an OTLP endpoint is
+   * configured. Overridden by {@code KTRDR_TRACING_ENABLED}.
+   */
+  public KtrdrTelemetryBuilder tracing(boolean enabled) {
+    this.tracing = enabled;
+    return this;
+  }
+
+  /**
+   * Identifies this process as a worker: {@code service.instance.id} in the resource and {@code
+   * worker_id} in every log line. Default: not set. Overridden by {@code KTRDR_WORKER_ID}.
+   */
+  public KtrdrTelemetryBuilder workerId(String workerId) {
+    this.workerId = requireText(workerId, "workerId");
+    return this;
+  }
+
+  /**
+   * Where to send spans (and logs, if exported) over OTLP, e.g. {@code http://localhost:4318}.
+   * Default: {@code OTEL_EXPORTER_OTLP_ENDPOINT}; when neither is set, nothing is exported and
+   * nothing tries to connect.
+   */
+  public KtrdrTelemetryBuilder otlpEndpoint(String endpoint) {
+    this.otlpEndpoint = requireText(endpoint, "otlpEndpoint");
+    return this;
+  }
+
+  /**
+   * Whether to send log events over OTLP too (through the {@code KTRDR_OTLP} appender of the
+   * shipped logback configuration). Default {@code false}. Overridden by {@code
+   * KTRDR_LOGS_OTLP_ENABLED}.
+   */
+  public KtrdrTelemetryBuilder exportLogs(boolean exportLogs) {
+    this.exportLogs = exportLogs;
+    return this;
+  }
+
+  /** The longest {@link KtrdrTelemetry#close()} waits to flush. Default 10 seconds. */
+  public KtrdrTelemetryBuilder shutdownTimeout(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("shutdownTimeout must be positive, was " + timeout);
+    }
+    this.shutdownTimeout = timeout;
     return this;
   }
 

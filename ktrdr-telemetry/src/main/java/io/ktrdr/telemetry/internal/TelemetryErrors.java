@@ -28,6 +28,12 @@ public final class TelemetryErrors {
   /** A scrape of {@code /metrics} failed. */
   public static final String METRICS_SCRAPE = "metrics-scrape";
 
+  /** Exporting spans to the collector failed (logged per outage by the exporter wrapper). */
+  public static final String SPAN_EXPORT = "span-export";
+
+  /** Recording an operation's telemetry failed. */
+  public static final String OPERATIONS = "operations";
+
   private final LongCounter counter;
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
 
@@ -55,7 +61,8 @@ public final class TelemetryErrors {
                 "Failures inside the telemetry library (recording, scraping, exporting).")
             .build();
     TelemetryErrors errors = new TelemetryErrors(counter);
-    for (String component : new String[] {HTTP_SERVER_METRICS, METRICS_SCRAPE}) {
+    for (String component :
+        new String[] {HTTP_SERVER_METRICS, METRICS_SCRAPE, SPAN_EXPORT, OPERATIONS}) {
       errors.counter.add(0, errors.entry(component).attributes);
     }
     return errors;
@@ -84,8 +91,19 @@ public final class TelemetryErrors {
     }
   }
 
+  /** Counts a failure of {@code component} without logging (the caller reports it). */
+  public void count(String component) {
+    try {
+      Entry entry = entry(component);
+      entry.count.increment();
+      counter.add(1, entry.attributes);
+    } catch (RuntimeException ignored) {
+      // Reporting must never throw either.
+    }
+  }
+
   /** How many failures {@code component} has had. */
-  public long count(String component) {
+  public long failures(String component) {
     Entry entry = entries.get(component);
     return entry == null ? 0 : entry.count.sum();
   }

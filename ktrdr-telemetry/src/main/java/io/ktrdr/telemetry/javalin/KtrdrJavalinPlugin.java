@@ -13,8 +13,8 @@ import java.util.function.Consumer;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 
 /**
- * Javalin 7 plugin: HTTP server metrics for every request and {@code /metrics} on the app's own
- * port.
+ * Javalin 7 plugin: HTTP server metrics and server spans for every request, and {@code /metrics} on
+ * the app's own port.
  *
  * <pre>{@code
  * KtrdrTelemetry telemetry = KtrdrTelemetry.setupMetrics("ktrdr-api");
@@ -31,8 +31,14 @@ import org.eclipse.jetty.ee10.servlet.FilterHolder;
  * {@link io.ktrdr.telemetry.http.HttpServerMetrics}) with {@code http.route} set to the matched
  * route template, e.g. {@code /api/v1/data/{symbol}/{timeframe}}. A request that matches no route
  * (404, 405, a HEAD answered from a GET route) has no {@code http.route}; the raw path is never
- * used. The plugin installs the router's {@code handlerWrapper}, so an application must not set its
- * own.
+ * used.
+ *
+ * <p>With tracing on, each request gets a server span named {@code GET
+ * /api/v1/data/{symbol}/{timeframe}} (method and route template) with the HTTP semantic-convention
+ * attributes, child of the incoming W3C {@code traceparent} (a malformed one starts a new trace).
+ * The span is current while Javalin handles the request, so log lines and child spans carry its
+ * trace id and the duration histogram carries it as an exemplar. The plugin installs the router's
+ * {@code handlerWrapper}, so an application must not set its own.
  */
 public final class KtrdrJavalinPlugin extends Plugin<KtrdrJavalinPlugin.Config> {
 
@@ -67,7 +73,13 @@ public final class KtrdrJavalinPlugin extends Plugin<KtrdrJavalinPlugin.Config> 
             config.telemetry, "KtrdrJavalinPlugin: set plugin.telemetry in the plugin's config");
     PathMatcher excluded = new PathMatcher(Objects.requireNonNull(config.excludedPaths));
     RequestTelemetryFilter filter =
-        new RequestTelemetryFilter(telemetry.httpServerMetrics(), excluded);
+        new RequestTelemetryFilter(
+            telemetry.httpServerMetrics(),
+            telemetry.tracingEnabled()
+                ? ServerTracing.instrumenter(telemetry.openTelemetry())
+                : null,
+            telemetry.errors(),
+            excluded);
     state.jetty.modifyServletContextHandler(
         context ->
             context.addFilter(new FilterHolder(filter), "/*", EnumSet.of(DispatcherType.REQUEST)));

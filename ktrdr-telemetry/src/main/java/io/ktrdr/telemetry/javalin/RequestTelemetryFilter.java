@@ -1,6 +1,10 @@
 package io.ktrdr.telemetry.javalin;
 
 import io.ktrdr.telemetry.http.HttpServerMetrics;
+import io.ktrdr.telemetry.internal.TelemetryErrors;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.instrumentation.api.instrumenter.Instrumenter;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.Filter;
@@ -14,15 +18,28 @@ import java.io.IOException;
 
 /**
  * Wraps every request Javalin serves (before-handlers, handler, exception mapping, after-handlers
- * and writing the response), so the duration covers all of it. For async handlers ({@code
- * ctx.future(...)}) the request is finished when the async context completes.
+ * and writing the response), so the duration covers all of it and the server span is current for
+ * all of it (log lines and child spans get its trace id; the duration histogram gets an exemplar).
+ * For async handlers ({@code ctx.future(...)}) the request is finished when the async context
+ * completes.
  */
 final class RequestTelemetryFilter implements Filter {
   private final HttpServerMetrics metrics;
+  private final Instrumenter<HttpServletRequest, HttpServletResponse> tracing;
+  private final TelemetryErrors errors;
   private final PathMatcher excluded;
 
-  RequestTelemetryFilter(HttpServerMetrics metrics, PathMatcher excluded) {
+  /**
+   * @param tracing the server span instrumenter, or {@code null} when tracing is off
+   */
+  RequestTelemetryFilter(
+      HttpServerMetrics metrics,
+      Instrumenter<HttpServletRequest, HttpServletResponse> tracing,
+      TelemetryErrors errors,
+      PathMatcher excluded) {
     this.metrics = metrics;
+    this.tracing = tracing;
+    this.errors = errors;
     this.excluded = excluded;
   }
 
@@ -46,22 +63,51 @@ final class RequestTelemetryFilter implements Filter {
             httpRequest.isSecure());
     metrics.requestStarted(state.methodIndex, state.https);
     httpRequest.setAttribute(RequestState.ATTRIBUTE, state);
+    state.span = startSpan(httpRequest);
+    Context context = state.span != null ? state.span : Context.current();
     Throwable escaped = null;
-    try {
-      chain.doFilter(request, response);
-    } catch (IOException | ServletException | RuntimeException | Error e) {
-      escaped = e;
-      throw e;
-    } finally {
-      if (escaped == null && httpRequest.isAsyncStarted()) {
-        httpRequest.getAsyncContext().addListener(new FinishOnComplete(state, httpResponse));
-      } else {
-        finish(state, escaped == null ? httpResponse.getStatus() : 500, escaped);
+    try (Scope ignored = context.makeCurrent()) {
+      try {
+        chain.doFilter(request, response);
+      } catch (IOException | ServletException | RuntimeException | Error e) {
+        escaped = e;
+        throw e;
+      } finally {
+        if (escaped == null && httpRequest.isAsyncStarted()) {
+          httpRequest
+              .getAsyncContext()
+              .addListener(new FinishOnComplete(state, context, httpRequest, httpResponse));
+        } else {
+          finish(state, context, httpRequest, httpResponse, escaped);
+        }
       }
     }
   }
 
-  private void finish(RequestState state, int status, Throwable escaped) {
+  /** The server span's context, or {@code null} when tracing is off or the span failed. */
+  private Context startSpan(HttpServletRequest request) {
+    if (tracing == null) {
+      return null;
+    }
+    Context parent = Context.current();
+    try {
+      if (tracing.shouldStart(parent, request)) {
+        return tracing.start(parent, request);
+      }
+    } catch (RuntimeException e) {
+      errors.record(TelemetryErrors.HTTP_SERVER_METRICS, e);
+    }
+    return null;
+  }
+
+  /** Records the metrics while the span is current (for exemplars), then ends the span. */
+  private void finish(
+      RequestState state,
+      Context context,
+      HttpServletRequest request,
+      HttpServletResponse response,
+      Throwable escaped) {
+    int status = escaped == null ? response.getStatus() : 500;
     Throwable error = escaped != null ? escaped : state.error;
     metrics.requestFinished(
         state.methodIndex,
@@ -70,20 +116,38 @@ final class RequestTelemetryFilter implements Filter {
         status,
         error,
         System.nanoTime() - state.startNanos);
+    if (state.span != null) {
+      try {
+        // 4xx are the client's errors: the server span is not failed by an exception mapped to one.
+        tracing.end(state.span, request, response, status >= 500 ? error : null);
+      } catch (RuntimeException e) {
+        errors.record(TelemetryErrors.HTTP_SERVER_METRICS, e);
+      }
+    }
   }
 
   private final class FinishOnComplete implements AsyncListener {
     private final RequestState state;
+    private final Context context;
+    private final HttpServletRequest request;
     private final HttpServletResponse response;
 
-    FinishOnComplete(RequestState state, HttpServletResponse response) {
+    FinishOnComplete(
+        RequestState state,
+        Context context,
+        HttpServletRequest request,
+        HttpServletResponse response) {
       this.state = state;
+      this.context = context;
+      this.request = request;
       this.response = response;
     }
 
     @Override
     public void onComplete(AsyncEvent event) {
-      finish(state, response.getStatus(), null);
+      try (Scope ignored = context.makeCurrent()) {
+        finish(state, context, request, response, null);
+      }
     }
 
     @Override

@@ -3,6 +3,8 @@ package io.ktrdr.telemetry.javalin;
 import io.javalin.http.Handler;
 import io.javalin.router.Endpoint;
 import io.javalin.router.HandlerWrapper;
+import io.opentelemetry.instrumentation.api.semconv.http.HttpServerRoute;
+import io.opentelemetry.instrumentation.api.semconv.http.HttpServerRouteSource;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -33,6 +35,9 @@ final class RouteCapturingWrapper implements HandlerWrapper {
       RequestState state = attribute instanceof RequestState ? (RequestState) attribute : null;
       if (state != null) {
         state.route = route;
+        if (state.span != null) {
+          HttpServerRoute.update(state.span, HttpServerRouteSource.CONTROLLER, route);
+        }
       }
       try {
         delegate.handle(ctx);

@@ -97,7 +97,7 @@ class HttpServerMetricsTest {
                 }
               })
           .doesNotThrowAnyException();
-      assertThat(errors.count(TelemetryErrors.HTTP_SERVER_METRICS)).isEqualTo(10);
+      assertThat(errors.failures(TelemetryErrors.HTTP_SERVER_METRICS)).isEqualTo(10);
     }
   }
 

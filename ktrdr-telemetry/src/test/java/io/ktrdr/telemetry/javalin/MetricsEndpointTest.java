@@ -139,7 +139,7 @@ class MetricsEndpointTest {
 
       assertThat(response.statusCode()).isEqualTo(500);
       assertThat(response.body()).isEqualTo("Collecting metrics failed; see the application log\n");
-      assertThat(app.telemetry.errors().count("metrics-scrape")).isEqualTo(1);
+      assertThat(app.telemetry.errors().failures("metrics-scrape")).isEqualTo(1);
     }
   }
 

@@ -1,0 +1,99 @@
+package io.ktrdr.telemetry.javalin;
+
+import io.opentelemetry.context.propagation.TextMapGetter;
+import io.opentelemetry.instrumentation.api.semconv.http.HttpServerAttributesGetter;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.List;
+
+/** Semantic-convention attributes and propagation headers of a servlet request. */
+enum ServletAttributesGetter
+    implements
+        HttpServerAttributesGetter<HttpServletRequest, HttpServletResponse>,
+        TextMapGetter<HttpServletRequest> {
+  INSTANCE;
+
+  @Override
+  public String getHttpRequestMethod(HttpServletRequest request) {
+    return request.getMethod();
+  }
+
+  @Override
+  public String getUrlScheme(HttpServletRequest request) {
+    return request.getScheme();
+  }
+
+  @Override
+  public String getUrlPath(HttpServletRequest request) {
+    return request.getRequestURI();
+  }
+
+  @Override
+  public String getUrlQuery(HttpServletRequest request) {
+    return request.getQueryString();
+  }
+
+  @Override
+  public List<String> getHttpRequestHeader(HttpServletRequest request, String name) {
+    Enumeration<String> values = request.getHeaders(name);
+    return values == null ? List.of() : Collections.list(values);
+  }
+
+  @Override
+  public Integer getHttpResponseStatusCode(
+      HttpServletRequest request, HttpServletResponse response, Throwable error) {
+    return response.getStatus();
+  }
+
+  @Override
+  public List<String> getHttpResponseHeader(
+      HttpServletRequest request, HttpServletResponse response, String name) {
+    return new ArrayList<>(response.getHeaders(name));
+  }
+
+  @Override
+  public String getNetworkProtocolName(HttpServletRequest request, HttpServletResponse response) {
+    String protocol = request.getProtocol();
+    return protocol != null && protocol.startsWith("HTTP/") ? "http" : null;
+  }
+
+  @Override
+  public String getNetworkProtocolVersion(
+      HttpServletRequest request, HttpServletResponse response) {
+    String protocol = request.getProtocol();
+    return protocol != null && protocol.startsWith("HTTP/") ? protocol.substring(5) : null;
+  }
+
+  @Override
+  public String getNetworkPeerAddress(HttpServletRequest request, HttpServletResponse response) {
+    return request.getRemoteAddr();
+  }
+
+  @Override
+  public Integer getNetworkPeerPort(HttpServletRequest request, HttpServletResponse response) {
+    return request.getRemotePort();
+  }
+
+  @Override
+  public String getNetworkLocalAddress(HttpServletRequest request, HttpServletResponse response) {
+    return request.getLocalAddr();
+  }
+
+  @Override
+  public Integer getNetworkLocalPort(HttpServletRequest request, HttpServletResponse response) {
+    return request.getLocalPort();
+  }
+
+  @Override
+  public Iterable<String> keys(HttpServletRequest request) {
+    return Collections.list(request.getHeaderNames());
+  }
+
+  @Override
+  public String get(HttpServletRequest request, String key) {
+    return request == null ? null : request.getHeader(key);
+  }
+}
