@@ -18,7 +18,8 @@ import java.util.Objects;
  *   <li>{@code http.server.request.duration} (histogram, seconds; Prometheus {@code
  *       http_server_request_duration_seconds}) with {@code http.request.method}, {@code
  *       http.route}, {@code http.response.status_code}, {@code url.scheme} and, for 5xx, {@code
- *       error.type}. Buckets 0.005 to 10 s, as the conventions advise.
+ *       error.type}: the status code, or the exception's class when the request failed before a
+ *       response was sent. Buckets 0.005 to 10 s, as the conventions advise.
  *   <li>{@code http.server.active_requests} (up-down counter; {@code http_server_active_requests})
  *       with {@code http.request.method} and {@code url.scheme}.
  * </ul>
@@ -92,7 +93,8 @@ public final class HttpServerMetrics {
    *
    * @param route the matched route template, or {@code null} when no route matched (never the raw
    *     path)
-   * @param error the exception that escaped the handler, or {@code null}
+   * @param error the exception that ended the request before a response was sent, or {@code null}
+   *     (an exception the server turned into a response is reported by its status code)
    * @param durationNanos time from arrival to completion
    */
   public void requestFinished(

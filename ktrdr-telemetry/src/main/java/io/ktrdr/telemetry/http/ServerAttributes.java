@@ -81,7 +81,7 @@ final class ServerAttributes {
 
   /**
    * Attributes of the duration histogram. {@code error.type} is set for 5xx responses only: the
-   * exception's class when one escaped, else the status code.
+   * exception's class when the request failed before a response was sent, else the status code.
    */
   Attributes duration(int methodIndex, boolean https, String route, int status, Throwable error) {
     if (error != null && status >= 500) {

@@ -108,14 +108,16 @@ final class RequestTelemetryFilter implements Filter {
       HttpServletResponse response,
       Throwable escaped) {
     int status = escaped == null ? response.getStatus() : 500;
-    Throwable error = escaped != null ? escaped : state.error;
+    // Javalin maps handler exceptions to a response; error.type is then the status code sent.
+    // Only an exception that escaped Javalin (no response) is reported by its class.
     metrics.requestFinished(
         state.methodIndex,
         state.https,
         state.route,
         status,
-        error,
+        escaped,
         System.nanoTime() - state.startNanos);
+    Throwable error = escaped != null ? escaped : state.error;
     if (state.span != null) {
       try {
         // 4xx are the client's errors: the server span is not failed by an exception mapped to one.

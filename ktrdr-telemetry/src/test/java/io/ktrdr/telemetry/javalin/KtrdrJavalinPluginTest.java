@@ -114,7 +114,7 @@ class KtrdrJavalinPluginTest {
                 .get(0)
                 .labels())
         .containsEntry("http_response_status_code", "500")
-        .containsEntry("error_type", "java.lang.IllegalStateException");
+        .containsEntry("error_type", "500");
     assertThat(
             scrape
                 .samples(DURATION_COUNT, s -> "/unavailable".equals(s.label("http_route")))

@@ -1,31 +1,41 @@
 package io.ktrdr.telemetry.javalin;
 
 import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
 import io.javalin.http.BadRequestResponse;
 import io.ktrdr.telemetry.KtrdrTelemetry;
 import io.ktrdr.telemetry.KtrdrTelemetryBuilder;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /** A small Javalin app on a random port with the plugin installed. */
-final class TestApp implements AutoCloseable {
-  final KtrdrTelemetry telemetry;
-  final Javalin app;
+public final class TestApp implements AutoCloseable {
+  public final KtrdrTelemetry telemetry;
+  public final Javalin app;
 
   private TestApp(KtrdrTelemetry telemetry, Javalin app) {
     this.telemetry = telemetry;
     this.app = app;
   }
 
-  static TestApp start() {
+  public static TestApp start() {
     return start(builder -> {}, plugin -> plugin.excludedPaths = List.of("/metrics"));
   }
 
-  static TestApp start(
+  public static TestApp start(
       Consumer<KtrdrTelemetryBuilder> telemetryOptions,
       Consumer<KtrdrJavalinPlugin.Config> pluginOptions) {
+    return start(telemetryOptions, pluginOptions, (config, telemetry) -> {});
+  }
+
+  /** Starts with extra routes; {@code routes} gets the config and the telemetry. */
+  public static TestApp start(
+      Consumer<KtrdrTelemetryBuilder> telemetryOptions,
+      Consumer<KtrdrJavalinPlugin.Config> pluginOptions,
+      BiConsumer<JavalinConfig, KtrdrTelemetry> routes) {
     KtrdrTelemetryBuilder builder =
         KtrdrTelemetry.builder()
             .serviceName("test-service")
@@ -66,12 +76,13 @@ final class TestApp implements AutoCloseable {
                               () ->
                                   CompletableFuture.supplyAsync(() -> "later")
                                       .thenAccept(ctx::result)));
+                  routes.accept(config, telemetry);
                 })
             .start("127.0.0.1", 0);
     return new TestApp(telemetry, app);
   }
 
-  String url(String path) {
+  public String url(String path) {
     return "http://127.0.0.1:" + app.port() + path;
   }
 
