@@ -27,6 +27,8 @@ public final class KtrdrApp {
               .serviceName("ktrdr-api")
               .serviceVersion(AppVersion.get())
               .registerGlobal(true)
+              // This class's own hook stops the server first, then the telemetry.
+              .shutdownHook(false)
               .build();
     } catch (ConfigException e) {
       System.err.println("ktrdr-app: invalid configuration: " + e.getMessage());

@@ -172,6 +172,9 @@ public final class KtrdrTelemetry implements AutoCloseable {
     Map<String, String> defaults = new HashMap<>();
     defaults.put("otel.metrics.exporter", "none");
     defaults.put("otel.exporter.otlp.protocol", "http/protobuf");
+    // The SDK's own metrics under their semantic-convention names (otel_sdk_processor_span_*,
+    // otel_sdk_exporter_span_*) instead of the legacy camelCase ones (queueSize, ...).
+    defaults.put("otel.experimental.sdk.telemetry.version", "latest");
     if (options.serviceName != null) {
       defaults.put("otel.service.name", options.serviceName);
     }

@@ -126,6 +126,55 @@ class KtrdrTelemetryTest {
   }
 
   @Test
+  void aWorkerIdBecomesTheServiceInstanceId() throws IOException {
+    try (KtrdrTelemetry telemetry =
+        builder(Map.of("KTRDR_WORKER_ID", "backtest-worker-7"))
+            .serviceName("ktrdr-worker")
+            .build()) {
+      assertThat(scrape(telemetry).samples("target_info").get(0).labels())
+          .containsEntry("service_instance_id", "backtest-worker-7");
+      assertThat(
+              telemetry
+                  .resource()
+                  .getAttribute(
+                      io.opentelemetry.api.common.AttributeKey.stringKey("service.instance.id")))
+          .isEqualTo("backtest-worker-7");
+    }
+  }
+
+  @Test
+  void theSdksOwnMetricsUseConventionalNames() throws IOException {
+    try (KtrdrTelemetry telemetry =
+        builder(Map.of())
+            .serviceName("self")
+            .otlpEndpoint("http://127.0.0.1:1")
+            .shutdownTimeout(java.time.Duration.ofSeconds(1))
+            .build()) {
+      telemetry.tracing().inSpan("one", io.opentelemetry.api.common.Attributes.empty(), () -> null);
+
+      assertThat(scrape(telemetry).types().keySet())
+          .contains("otel_sdk_span_started_total", "ktrdr_telemetry_spans_dropped_total")
+          .noneMatch(name -> name.equals("queueSize") || name.startsWith("otlp_exporter_"));
+    }
+  }
+
+  @Test
+  void metricsOnlySetupRecordsNoSpans() {
+    try (KtrdrTelemetry telemetry =
+        builder(Map.of()).serviceName("metrics-only").tracing(false).build()) {
+      boolean recording =
+          telemetry
+              .tracing()
+              .inSpan(
+                  "unsampled",
+                  io.opentelemetry.api.common.Attributes.empty(),
+                  () -> io.opentelemetry.api.trace.Span.current().isRecording());
+      assertThat(telemetry.tracingEnabled()).isFalse();
+      assertThat(recording).isFalse();
+    }
+  }
+
+  @Test
   void closeIsIdempotent() {
     KtrdrTelemetry telemetry = builder(Map.of()).serviceName("close").build();
     telemetry.close();

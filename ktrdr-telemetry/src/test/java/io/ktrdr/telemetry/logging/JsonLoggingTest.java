@@ -30,7 +30,8 @@ class JsonLoggingTest {
   private static final String CONFIG =
       "<configuration>"
           + "<include resource=\"io/ktrdr/telemetry/logging/logback-ktrdr.xml\"/>"
-          + "<root level=\"INFO\"><appender-ref ref=\"KTRDR\"/></root>"
+          + "<root level=\"INFO\"><appender-ref ref=\"KTRDR\"/>"
+          + "<appender-ref ref=\"KTRDR_OTLP\"/></root>"
           + "</configuration>";
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final Logger logger = LoggerFactory.getLogger("io.ktrdr.app.DataService");
@@ -42,6 +43,7 @@ class JsonLoggingTest {
   private void configure(String format) throws Exception {
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     context.reset();
+    context.getStatusManager().clear();
     JoranConfigurator configurator = new JoranConfigurator();
     configurator.setContext(context);
     if (format != null) {
@@ -54,8 +56,13 @@ class JsonLoggingTest {
     }
     AppenderAttachable<?> wrapper =
         (AppenderAttachable<?>) context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("KTRDR");
-    ((OutputStreamAppender<?>) wrapper.getAppender("KTRDR_" + (format == null ? "json" : format)))
-        .setOutputStream(output);
+    // Both appenders write to the buffer: the filter must keep the unselected one silent.
+    ((OutputStreamAppender<?>) wrapper.getAppender("KTRDR_json")).setOutputStream(output);
+    ((OutputStreamAppender<?>) wrapper.getAppender("KTRDR_text")).setOutputStream(output);
+    assertThat(context.getStatusManager().getCopyOfStatusList())
+        .filteredOn(status -> status.getLevel() >= ch.qos.logback.core.status.Status.WARN)
+        // Configuring from a stream (not a URL) has no watch list; an application's file does.
+        .allSatisfy(status -> assertThat(status.getMessage()).contains("ConfigurationWatchList"));
   }
 
   @AfterEach
@@ -166,6 +173,61 @@ class JsonLoggingTest {
   }
 
   @Test
+  void logsAreExportedOverOtlpWhenEnabled() throws Exception {
+    configure(null);
+    try (OtlpReceiver receiver = OtlpReceiver.start();
+        KtrdrTelemetry telemetry =
+            KtrdrTelemetry.builder()
+                .serviceName("ktrdr-worker")
+                .otlpEndpoint(receiver.endpoint())
+                .environment(
+                    Map.of(
+                        "KTRDR_LOGS_OTLP_ENABLED", "true",
+                        "OTEL_BLRP_SCHEDULE_DELAY", "50",
+                        "OTEL_BSP_SCHEDULE_DELAY", "50"))
+                .shutdownHook(false)
+                .build()) {
+      String traceId =
+          telemetry
+              .tracing()
+              .inSpan(
+                  "work",
+                  io.opentelemetry.api.common.Attributes.empty(),
+                  () -> {
+                    logger.atWarn().addKeyValue("bars", 7).log("exported line");
+                    return KtrdrTracing.currentTraceId();
+                  });
+
+      OtlpReceiver.ReceivedLog log =
+          receiver
+              .awaitLogs(l -> l.body().equals("exported line"), java.time.Duration.ofSeconds(10))
+              .get(0);
+      assertThat(log.traceId()).isEqualTo(traceId);
+      assertThat(log.attributes()).containsEntry("bars", "7");
+      assertThat(log.resource()).containsEntry("service.name", "ktrdr-worker");
+      assertThat(log.log().getSeverityText()).isEqualTo("WARN");
+    }
+  }
+
+  @Test
+  void logsAreNotExportedByDefault() throws Exception {
+    configure(null);
+    try (OtlpReceiver receiver = OtlpReceiver.start();
+        KtrdrTelemetry telemetry =
+            KtrdrTelemetry.builder()
+                .serviceName("quiet")
+                .otlpEndpoint(receiver.endpoint())
+                .environment(Map.of("OTEL_BLRP_SCHEDULE_DELAY", "50"))
+                .shutdownHook(false)
+                .build()) {
+      logger.info("local only");
+      Thread.sleep(500);
+      assertThat(receiver.logs()).isEmpty();
+      assertThat(line("local only").get("service.name").asString()).isEqualTo("quiet");
+    }
+  }
+
+  @Test
   void exceptionsBecomeAStackTraceField() throws Exception {
     configure(null);
     logger.error("backtest failed", new IllegalStateException("no bars"));
@@ -198,6 +260,7 @@ class JsonLoggingTest {
                   });
 
       String text = output.toString(StandardCharsets.UTF_8);
+      assertThat(text).doesNotContain("{\"");
       assertThat(text)
           .containsPattern(
               "\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z INFO  \\[[^]]+\\] io.ktrdr.app.DataService trace_id="
