@@ -71,7 +71,14 @@ class TracingTest {
           .containsEntry("url.path", "/api/v1/data/AAPL/1d")
           .containsEntry("url.query", "start=2024-01-01")
           .containsEntry("url.scheme", "http")
-          .containsEntry("network.protocol.version", "1.1");
+          .containsEntry("network.protocol.version", "1.1")
+          .containsEntry("server.address", "127.0.0.1")
+          .containsKeys(
+              "server.port",
+              "network.peer.address",
+              "network.peer.port",
+              "user_agent.original",
+              "client.address");
       assertThat(span.parentSpanId()).isEmpty();
       assertThat(span.resource())
           .containsEntry("service.name", "ktrdr-api")
