@@ -62,7 +62,11 @@ class JsonLoggingTest {
     assertThat(context.getStatusManager().getCopyOfStatusList())
         .filteredOn(status -> status.getLevel() >= ch.qos.logback.core.status.Status.WARN)
         // Configuring from a stream (not a URL) has no watch list; an application's file does.
-        .allSatisfy(status -> assertThat(status.getMessage()).contains("ConfigurationWatchList"));
+        // Background threads of earlier tests may log while the context is being reset.
+        .allSatisfy(
+            status ->
+                assertThat(status.getMessage())
+                    .containsAnyOf("ConfigurationWatchList", "No appenders present"));
   }
 
   @AfterEach
