@@ -7,7 +7,8 @@ import java.util.Properties;
 
 /** The app's version, from the resource Maven filters at build time. */
 public final class AppVersion {
-  private static final String VERSION = load();
+  private static final Properties PROPERTIES = load();
+  private static final String VERSION = PROPERTIES.getProperty("version", "unknown");
 
   private AppVersion() {}
 
@@ -15,14 +16,18 @@ public final class AppVersion {
     return VERSION;
   }
 
-  private static String load() {
+  /** The version of the Swagger UI webjar the docs page loads. */
+  public static String swaggerUi() {
+    return PROPERTIES.getProperty("swagger-ui.version", "unknown");
+  }
+
+  private static Properties load() {
+    Properties properties = new Properties();
     try (InputStream in = AppVersion.class.getResourceAsStream("/ktrdr-app.properties")) {
-      if (in == null) {
-        return "unknown";
+      if (in != null) {
+        properties.load(in);
       }
-      Properties properties = new Properties();
-      properties.load(in);
-      return properties.getProperty("version", "unknown");
+      return properties;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

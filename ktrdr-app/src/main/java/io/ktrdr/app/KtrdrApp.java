@@ -1,7 +1,9 @@
 package io.ktrdr.app;
 
 import io.ktrdr.app.api.ApiServer;
+import io.ktrdr.app.worker.WorkerServer;
 import io.ktrdr.telemetry.KtrdrTelemetry;
+import io.ktrdr.telemetry.KtrdrTelemetryBuilder;
 import io.ktrdr.telemetry.config.ConfigException;
 import io.ktrdr.telemetry.config.EnvConfig;
 import java.util.concurrent.CountDownLatch;
@@ -9,8 +11,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts the KTRDR reference app in the role {@code KTRDR_ROLE} names. Exits with status 2 and a
- * message naming the key when the configuration is invalid.
+ * Starts the KTRDR reference app in the role {@code KTRDR_ROLE} names: {@code api} (service {@code
+ * ktrdr-api}) or {@code worker} (service {@code ktrdr-worker}, identified by {@code
+ * KTRDR_WORKER_ID}). Exits with status 2 and a message naming the key when the configuration is
+ * invalid, 1 when the server cannot start.
  */
 public final class KtrdrApp {
   private static final Logger logger = LoggerFactory.getLogger(KtrdrApp.class);
@@ -22,22 +26,29 @@ public final class KtrdrApp {
     KtrdrTelemetry telemetry;
     try {
       config = AppConfig.from(EnvConfig.fromSystem());
-      telemetry =
+      boolean worker = config.role().equals("worker");
+      KtrdrTelemetryBuilder builder =
           KtrdrTelemetry.builder()
-              .serviceName("ktrdr-api")
+              .serviceName(worker ? "ktrdr-worker" : "ktrdr-api")
               .serviceVersion(AppVersion.get())
               .registerGlobal(true)
               // This class's own hook stops the server first, then the telemetry.
-              .shutdownHook(false)
-              .build();
+              .shutdownHook(false);
+      if (worker) {
+        builder.workerId(config.workerId());
+      }
+      telemetry = builder.build();
     } catch (ConfigException e) {
       System.err.println("ktrdr-app: invalid configuration: " + e.getMessage());
       System.exit(2);
       return;
     }
-    ApiServer server;
+    AutoCloseable server;
     try {
-      server = ApiServer.start(config, telemetry);
+      server =
+          config.role().equals("worker")
+              ? WorkerServer.start(config, telemetry)
+              : ApiServer.start(config, telemetry);
     } catch (RuntimeException e) {
       logger.error("ktrdr-app failed to start: {}", e.getMessage(), e);
       telemetry.close();
@@ -50,7 +61,11 @@ public final class KtrdrApp {
             new Thread(
                 () -> {
                   logger.info("Stopping");
-                  server.close();
+                  try {
+                    server.close();
+                  } catch (Exception e) {
+                    logger.warn("Error while stopping", e);
+                  }
                   telemetry.close();
                   stopped.countDown();
                 },

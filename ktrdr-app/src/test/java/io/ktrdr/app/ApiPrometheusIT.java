@@ -26,7 +26,10 @@ class ApiPrometheusIT {
                 .environment(Map.of())
                 .shutdownHook(false)
                 .build();
-        ApiServer api = ApiServer.start(new AppConfig("api", "127.0.0.1", 0), telemetry)) {
+        ApiServer api =
+            ApiServer.start(
+                AppConfig.from(io.ktrdr.telemetry.config.EnvConfig.of(Map.of("KTRDR_PORT", "0"))),
+                telemetry)) {
       HttpClient client = HttpClient.newHttpClient();
       String base = "http://127.0.0.1:" + api.port();
       for (String path : new String[] {"/api/v1/health", "/api/v1/data/symbols", "/nope"}) {

@@ -29,7 +29,10 @@ class ExemplarPrometheusIT {
                 .environment(Map.of("OTEL_BSP_SCHEDULE_DELAY", "50"))
                 .shutdownHook(false)
                 .build();
-        ApiServer api = ApiServer.start(new AppConfig("api", "127.0.0.1", 0), telemetry)) {
+        ApiServer api =
+            ApiServer.start(
+                AppConfig.from(io.ktrdr.telemetry.config.EnvConfig.of(Map.of("KTRDR_PORT", "0"))),
+                telemetry)) {
       String config =
           String.join(
               "\n",

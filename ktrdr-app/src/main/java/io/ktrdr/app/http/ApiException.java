@@ -1,0 +1,42 @@
+package io.ktrdr.app.http;
+
+/**
+ * A request that cannot be served, with the status and the message the client gets as {@code
+ * {"error": ..., "message": ...}}. Never carries a stack trace to the client.
+ */
+public final class ApiException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final int status;
+  private final String error;
+
+  public ApiException(int status, String error, String message) {
+    super(message, null, false, false);
+    this.status = status;
+    this.error = error;
+  }
+
+  public static ApiException badRequest(String message) {
+    return new ApiException(400, "bad_request", message);
+  }
+
+  public static ApiException notFound(String message) {
+    return new ApiException(404, "not_found", message);
+  }
+
+  public static ApiException conflict(String message) {
+    return new ApiException(409, "conflict", message);
+  }
+
+  public static ApiException unavailable(String message) {
+    return new ApiException(503, "unavailable", message);
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String error() {
+    return error;
+  }
+}

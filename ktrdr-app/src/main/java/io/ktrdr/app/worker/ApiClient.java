@@ -1,0 +1,120 @@
+package io.ktrdr.app.worker;
+
+import io.ktrdr.app.data.Bar;
+import io.ktrdr.app.http.Json;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The worker's calls to the API, over a traced client: bars for an operation, progress reports,
+ * registration. Each call continues the current trace.
+ */
+final class ApiClient {
+  private static final Logger logger = LoggerFactory.getLogger(ApiClient.class);
+  private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+  private final String apiUrl;
+  private final HttpClient client;
+
+  ApiClient(String apiUrl, HttpClient tracedClient) {
+    this.apiUrl = apiUrl;
+    this.client = tracedClient;
+  }
+
+  /** Bars from {@code GET /api/v1/data/{symbol}/{timeframe}}. */
+  List<Bar> bars(String symbol, String timeframe, String start, String end)
+      throws IOException, InterruptedException {
+    StringBuilder url =
+        new StringBuilder(apiUrl)
+            .append("/api/v1/data/")
+            .append(encode(symbol))
+            .append('/')
+            .append(encode(timeframe))
+            .append('?');
+    if (start != null) {
+      url.append("start=").append(encode(start)).append('&');
+    }
+    if (end != null) {
+      url.append("end=").append(encode(end));
+    }
+    HttpResponse<String> response =
+        client.send(
+            HttpRequest.newBuilder(URI.create(url.toString())).timeout(TIMEOUT).build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IOException(
+          "The API answered " + response.statusCode() + " for bars: " + response.body());
+    }
+    JsonNode body = Json.MAPPER.readTree(response.body());
+    return Json.MAPPER.convertValue(
+        body.get("bars"), new tools.jackson.core.type.TypeReference<List<Bar>>() {});
+  }
+
+  /** Reports progress or a final state; failures are logged, never thrown. */
+  void report(
+      String operationId,
+      String status,
+      double progress,
+      String message,
+      Map<String, Object> result,
+      String error) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("status", status);
+    body.put("progress", progress);
+    body.put("message", message);
+    body.put("result", result);
+    body.put("error", error);
+    try {
+      HttpResponse<String> response =
+          post("/api/v1/operations/" + encode(operationId) + "/progress", body);
+      if (response.statusCode() != 200) {
+        logger.warn(
+            "The API did not take the report for {}: {} {}",
+            operationId,
+            response.statusCode(),
+            response.body());
+      }
+    } catch (IOException e) {
+      logger.warn("Could not report {} of {} to the API: {}", status, operationId, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Registers this worker; true on success. */
+  boolean register(String workerId, String workerType, String workerUrl)
+      throws IOException, InterruptedException {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("worker_id", workerId);
+    body.put("worker_type", workerType);
+    body.put("url", workerUrl);
+    return post("/api/v1/workers/register", body).statusCode() == 200;
+  }
+
+  private HttpResponse<String> post(String path, Map<String, Object> body)
+      throws IOException, InterruptedException {
+    return client.send(
+        HttpRequest.newBuilder(URI.create(apiUrl + path))
+            .timeout(TIMEOUT)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(Json.MAPPER.writeValueAsString(body)))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String encode(String value) {
+    return URLEncoder.encode(value, StandardCharsets.UTF_8);
+  }
+}
