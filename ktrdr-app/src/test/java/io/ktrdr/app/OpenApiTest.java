@@ -1,0 +1,78 @@
+package io.ktrdr.app;
+
+import static io.ktrdr.app.testing.Cluster.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.javalin.router.ParsedEndpoint;
+import io.ktrdr.app.testing.Cluster;
+import java.net.http.HttpResponse;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+class OpenApiTest {
+  private static Cluster cluster;
+
+  @BeforeAll
+  static void start() {
+    cluster = new Cluster(Map.of(), Map.of());
+  }
+
+  @AfterAll
+  static void stop() {
+    cluster.close();
+  }
+
+  @Test
+  void everyServedRouteIsDocumentedAndEveryDocumentedRouteIsServed() {
+    Set<String> served = new HashSet<>();
+    for (ParsedEndpoint endpoint : cluster.api.javalin().unsafe.internalRouter.allHttpHandlers()) {
+      served.add(endpoint.endpoint.method.name() + " " + endpoint.endpoint.path);
+    }
+    JsonNode document = json(cluster.api("GET", "/api/v1/openapi.json", null));
+    Set<String> documented = new HashSet<>();
+    for (Map.Entry<String, JsonNode> path : document.get("paths").properties()) {
+      for (String method : path.getValue().propertyNames()) {
+        documented.add(method.toUpperCase(Locale.ROOT) + " " + path.getKey());
+      }
+    }
+
+    assertThat(documented).isEqualTo(served);
+    assertThat(document.get("openapi").asString()).isEqualTo("3.0.3");
+    assertThat(served).contains("GET /api/v1/data/{symbol}/{timeframe}", "HEAD /metrics");
+  }
+
+  @Test
+  void pathParametersAndBodiesAreDescribed() {
+    JsonNode paths = json(cluster.api("GET", "/api/v1/openapi.json", null)).get("paths");
+
+    JsonNode bars = paths.get("/api/v1/data/{symbol}/{timeframe}").get("get");
+    assertThat(bars.get("parameters").findValuesAsString("name"))
+        .containsExactly("symbol", "timeframe", "start", "end");
+    JsonNode backtest = paths.get("/api/v1/backtests/start").get("post");
+    assertThat(backtest.at("/requestBody/content/application~1json/example/symbol").asString())
+        .isEqualTo("AAPL");
+    assertThat(backtest.get("responses").propertyNames()).contains("202", "400", "404", "503");
+  }
+
+  @Test
+  void swaggerUiIsServedFromTheWebjarWithoutACdn() {
+    HttpResponse<String> page = cluster.api("GET", "/api/v1/docs", null);
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.headers().firstValue("Content-Type").orElse("")).startsWith("text/html");
+    assertThat(page.body()).doesNotContain("https://").contains("/api/v1/openapi.json");
+
+    Matcher script = Pattern.compile("src=\"([^\"]+swagger-ui-bundle\\.js)\"").matcher(page.body());
+    assertThat(script.find()).isTrue();
+    HttpResponse<String> bundle = cluster.api("GET", script.group(1), null);
+    assertThat(bundle.statusCode()).isEqualTo(200);
+    assertThat(bundle.body().length()).isGreaterThan(100_000);
+  }
+}
