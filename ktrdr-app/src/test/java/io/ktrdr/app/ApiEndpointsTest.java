@@ -272,6 +272,37 @@ class ApiEndpointsTest {
   }
 
   @Test
+  void alertmanagerNotificationsAreLoggedAndCounted() {
+    String payload =
+        "{\"version\":\"4\",\"status\":\"firing\",\"receiver\":\"ktrdr-log\",\"alerts\":["
+            + "{\"status\":\"firing\",\"labels\":{\"alertname\":\"KtrdrWorkerDown\","
+            + "\"severity\":\"warning\",\"instance\":\"w:5003\"},\"annotations\":"
+            + "{\"summary\":\"KTRDR worker w:5003 is down\",\"runbook_url\":"
+            + "\"docs/alerts.md#ktrdrworkerdown\"},\"startsAt\":\"2026-11-25T00:00:00Z\"},"
+            + "{\"status\":\"resolved\",\"labels\":{\"alertname\":\"KtrdrApiDown\","
+            + "\"severity\":\"critical\"},\"annotations\":{}}]}";
+
+    HttpResponse<String> response = cluster.api("POST", "/api/v1/alerts", payload);
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(json(response).get("received").asInt()).isEqualTo(2);
+    io.ktrdr.telemetry.testing.Scrape scrape =
+        io.ktrdr.telemetry.testing.Scrape.parse(cluster.api("GET", "/metrics", null).body());
+    assertThat(
+            scrape.value(
+                "ktrdr_alerts_received_total",
+                Map.of("alertname", "KtrdrWorkerDown", "severity", "warning", "status", "firing")))
+        .isEqualTo(1);
+    assertThat(
+            scrape.value(
+                "ktrdr_alerts_received_total",
+                Map.of("alertname", "KtrdrApiDown", "status", "resolved")))
+        .isEqualTo(1);
+    assertThat(cluster.api("POST", "/api/v1/alerts", "{\"status\":\"firing\"}").statusCode())
+        .isEqualTo(400);
+  }
+
+  @Test
   void metricsAreServedWithoutRedirect() {
     HttpResponse<String> response = cluster.api("GET", "/metrics", null);
 

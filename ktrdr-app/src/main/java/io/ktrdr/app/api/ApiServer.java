@@ -340,6 +340,23 @@ public final class ApiServer implements AutoCloseable {
         PREFIX + "/workers",
         doc("workers", "Registered workers and their health"),
         ctx -> ctx.json(Map.of("workers", registry.toJson())));
+    AlertWebhook alerts = new AlertWebhook(telemetry.meter("io.ktrdr.app.api"));
+    catalog.post(
+        PREFIX + "/alerts",
+        doc("system", "Alertmanager webhook: logs and counts each alert")
+            .body(
+                Map.of(
+                    "status",
+                    "firing",
+                    "alerts",
+                    List.of(
+                        Map.of(
+                            "status", "firing",
+                            "labels", Map.of("alertname", "KtrdrWorkerDown", "severity", "warning"),
+                            "annotations", Map.of("summary", "KTRDR worker w:5003 is down")))))
+            .responds(200, "received")
+            .responds(400, "not an Alertmanager payload"),
+        alerts::handle);
     catalog.get(
         PREFIX + "/openapi.json",
         doc("system", "This OpenAPI document"),

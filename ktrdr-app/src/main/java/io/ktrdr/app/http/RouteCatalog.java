@@ -171,7 +171,12 @@ public final class RouteCatalog {
       if (documented.isEmpty()) {
         documented.put(200, "OK");
       }
-      return new Doc(tag, summary, Map.copyOf(query), requestExample, documented);
+      return new Doc(
+          tag,
+          summary,
+          java.util.Collections.unmodifiableMap(new LinkedHashMap<>(query)),
+          requestExample,
+          documented);
     }
   }
 }
