@@ -45,8 +45,8 @@ final class EnvironmentLayer {
 
   private static Optional<MetricsAuth> metricsAuth(EnvConfig env) {
     Optional<String> username = env.string(METRICS_USERNAME);
-    Optional<String> password = env.secret(METRICS_PASSWORD);
-    Optional<String> token = env.secret(METRICS_BEARER_TOKEN);
+    Optional<String> password = env.secretOrFile(METRICS_PASSWORD);
+    Optional<String> token = env.secretOrFile(METRICS_BEARER_TOKEN);
     if (token.isPresent() && (username.isPresent() || password.isPresent())) {
       throw EnvConfig.conflict(
           METRICS_BEARER_TOKEN,

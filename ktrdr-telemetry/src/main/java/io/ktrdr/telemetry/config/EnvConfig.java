@@ -174,6 +174,43 @@ public final class EnvConfig {
     return Optional.of(value);
   }
 
+  /**
+   * A secret given either directly in {@code key} or as a file path in {@code key_FILE} (Docker and
+   * Kubernetes secrets). A trailing newline in the file is ignored. Setting both is an error.
+   */
+  public Optional<String> secretOrFile(String key) {
+    String fileKey = key + "_FILE";
+    Optional<String> direct = secret(key);
+    Optional<String> path = string(fileKey);
+    if (direct.isPresent() && path.isPresent()) {
+      throw new ConfigException(
+          key, key + " and " + fileKey + " are both set: expected only one of them");
+    }
+    if (path.isEmpty()) {
+      return direct;
+    }
+    String content;
+    try {
+      content = java.nio.file.Files.readString(java.nio.file.Path.of(path.get()));
+    } catch (java.io.IOException | RuntimeException e) {
+      throw invalid(fileKey, path.get(), "a readable file (" + e.getClass().getSimpleName() + ")");
+    }
+    String value =
+        content.endsWith("\r\n")
+            ? content.substring(0, content.length() - 2)
+            : content.endsWith("\n") ? content.substring(0, content.length() - 1) : content;
+    if (value.isEmpty() || !value.equals(value.strip())) {
+      throw new ConfigException(
+          fileKey,
+          fileKey
+              + "="
+              + path.get()
+              + ": expected a file holding the secret without surrounding"
+              + " white space");
+    }
+    return Optional.of(value);
+  }
+
   /** Builds the exception every reader throws: {@code KEY=value: expected what}. */
   public static ConfigException invalid(String key, String value, String expected) {
     return new ConfigException(key, key + "=" + value + ": expected " + expected);

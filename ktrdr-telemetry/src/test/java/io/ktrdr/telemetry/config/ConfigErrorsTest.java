@@ -80,6 +80,52 @@ class ConfigErrorsTest {
   }
 
   @org.junit.jupiter.api.Test
+  void secretsCanComeFromFiles(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path token = dir.resolve("token");
+    java.nio.file.Files.writeString(token, "s3cret-token\n");
+
+    try (KtrdrTelemetry telemetry =
+        KtrdrTelemetry.builder()
+            .environment(Map.of("KTRDR_METRICS_BEARER_TOKEN_FILE", token.toString()))
+            .shutdownHook(false)
+            .build()) {
+      org.assertj.core.api.Assertions.assertThat(
+              telemetry.metricsHandler().auth().isAuthorized("Bearer s3cret-token"))
+          .isTrue();
+    }
+    String missing = dir.resolve("missing").toString();
+    assertThatThrownBy(
+            () ->
+                KtrdrTelemetry.builder()
+                    .environment(
+                        Map.of(
+                            "KTRDR_METRICS_PASSWORD_FILE", missing, "KTRDR_METRICS_USERNAME", "p"))
+                    .shutdownHook(false)
+                    .build())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "KTRDR_METRICS_PASSWORD_FILE="
+                + missing
+                + ": expected a readable file (NoSuchFileException)");
+    assertThatThrownBy(
+            () ->
+                KtrdrTelemetry.builder()
+                    .environment(
+                        Map.of(
+                            "KTRDR_METRICS_BEARER_TOKEN",
+                            "a",
+                            "KTRDR_METRICS_BEARER_TOKEN_FILE",
+                            token.toString()))
+                    .shutdownHook(false)
+                    .build())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "KTRDR_METRICS_BEARER_TOKEN and KTRDR_METRICS_BEARER_TOKEN_FILE are both set: expected"
+                + " only one of them");
+  }
+
+  @org.junit.jupiter.api.Test
   void invalidOpenTelemetryValuesFailStartUpNamingTheProperty() {
     assertThatThrownBy(
             () ->
