@@ -4,7 +4,6 @@ import io.ktrdr.app.api.ApiServer;
 import io.ktrdr.app.worker.WorkerServer;
 import io.ktrdr.telemetry.KtrdrTelemetry;
 import io.ktrdr.telemetry.KtrdrTelemetryBuilder;
-import io.ktrdr.telemetry.config.ConfigException;
 import io.ktrdr.telemetry.config.EnvConfig;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -38,7 +37,8 @@ public final class KtrdrApp {
         builder.workerId(config.workerId());
       }
       telemetry = builder.build();
-    } catch (ConfigException e) {
+    } catch (IllegalArgumentException e) {
+      // A ConfigException (KTRDR_* keys) or the OTEL_* error, both naming the key.
       System.err.println("ktrdr-app: invalid configuration: " + e.getMessage());
       System.exit(2);
       return;

@@ -484,6 +484,15 @@ class StackIT {
     assertThat(lost.get("status").asString()).isEqualTo("failed");
     assertThat(lost.get("error").asString()).contains("training-worker-1 stopped responding");
 
+    // The dead worker's target goes down and its series go stale (disappear from instant queries).
+    prometheus.awaitQuery(
+        "up{job=\"ktrdr-workers\", worker_type=\"training\"} == 0",
+        result -> result.size() == 1,
+        Duration.ofSeconds(30));
+    prometheus.awaitQuery(
+        "ktrdr_operations_active{job=\"ktrdr-workers\", worker_type=\"training\"}",
+        result -> result.isEmpty(),
+        Duration.ofSeconds(30));
     prometheus.awaitQuery(
         "ALERTS{alertname=\"KtrdrOperationsLost\", alertstate=\"firing\"}",
         result -> result.size() == 1,

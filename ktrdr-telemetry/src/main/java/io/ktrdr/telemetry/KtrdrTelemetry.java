@@ -197,7 +197,16 @@ public final class KtrdrTelemetry implements AutoCloseable {
               finalResource.set(customized);
               return customized;
             })
-        .addMeterProviderCustomizer((meters, config) -> meters.registerMetricReader(reader))
+        .addMeterProviderCustomizer(
+            (meters, config) -> {
+              // Readers added here do not get autoconfigure's limit: apply it ourselves.
+              int limit = config.getInt("otel.java.metrics.cardinality.limit", 2000);
+              if (limit < 1) {
+                throw new ConfigurationException(
+                    "otel.java.metrics.cardinality.limit=" + limit + ": expected at least 1");
+              }
+              return meters.registerMetricReader(reader, instrumentType -> limit);
+            })
         .addSpanExporterCustomizer(
             (exporter, config) ->
                 new ReportingSpanExporter(exporter, errorsRef::get, selfMeter::get));

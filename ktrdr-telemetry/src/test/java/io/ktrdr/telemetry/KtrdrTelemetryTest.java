@@ -175,6 +175,46 @@ class KtrdrTelemetryTest {
   }
 
   @Test
+  void theCardinalityLimitBoundsSeriesAndFoldsTheRestIntoOverflow() throws IOException {
+    try (KtrdrTelemetry telemetry =
+        builder(Map.of("OTEL_JAVA_METRICS_CARDINALITY_LIMIT", "5"))
+            .serviceName("limited")
+            .build()) {
+      var counter = telemetry.meter("test").counterBuilder("ktrdr.things").build();
+      for (int i = 0; i < 20; i++) {
+        counter.add(
+            1,
+            io.opentelemetry.api.common.Attributes.of(
+                io.opentelemetry.api.common.AttributeKey.stringKey("thing"), "t" + i));
+      }
+
+      var samples = scrape(telemetry).samples("ktrdr_things_total");
+      assertThat(samples).hasSize(5);
+      assertThat(samples)
+          .anySatisfy(s -> assertThat(s.labels()).containsEntry("otel_metric_overflow", "true"));
+      assertThat(samples.stream().mapToDouble(s -> s.value()).sum()).isEqualTo(20);
+    }
+  }
+
+  @Test
+  void aLimitAboveTheDefaultIsHonoured() throws IOException {
+    try (KtrdrTelemetry telemetry =
+        builder(Map.of("OTEL_JAVA_METRICS_CARDINALITY_LIMIT", "5000"))
+            .serviceName("wide")
+            .build()) {
+      var counter = telemetry.meter("test").counterBuilder("ktrdr.things").build();
+      for (int i = 0; i < 3000; i++) {
+        counter.add(
+            1,
+            io.opentelemetry.api.common.Attributes.of(
+                io.opentelemetry.api.common.AttributeKey.stringKey("thing"), "t" + i));
+      }
+
+      assertThat(scrape(telemetry).samples("ktrdr_things_total")).hasSize(3000);
+    }
+  }
+
+  @Test
   void closeIsIdempotent() {
     KtrdrTelemetry telemetry = builder(Map.of()).serviceName("close").build();
     telemetry.close();

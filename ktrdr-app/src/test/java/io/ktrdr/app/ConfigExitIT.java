@@ -1,0 +1,118 @@
+package io.ktrdr.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ktrdr.app.testing.Repo;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Every configuration key, given an invalid value, stops the packaged app with status 2. */
+class ConfigExitIT {
+
+  static Stream<Arguments> invalidKeys() {
+    return Stream.of(
+        Arguments.of("KTRDR_ROLE", "database", "KTRDR_ROLE=database: expected one of api, worker"),
+        Arguments.of(
+            "KTRDR_HOST",
+            "http://x",
+            "KTRDR_HOST=http://x: expected a host name or IP address (no scheme, port or path)"),
+        Arguments.of("KTRDR_PORT", "abc", "KTRDR_PORT=abc: expected a port number 0-65535"),
+        Arguments.of(
+            "KTRDR_DATABASE_URL",
+            "h2:mem",
+            "KTRDR_DATABASE_URL=h2:mem: expected a JDBC URL starting with jdbc:"),
+        Arguments.of(
+            "KTRDR_WORKER_TYPE",
+            "gpu",
+            "KTRDR_WORKER_TYPE=gpu: expected one of backtesting, training"),
+        Arguments.of(
+            "KTRDR_WORKER_ID",
+            "a b",
+            "KTRDR_WORKER_ID=a b: expected 1-64 letters, digits, '.', '_' or '-'"),
+        Arguments.of(
+            "KTRDR_API_URL",
+            "localhost",
+            "KTRDR_API_URL=localhost: expected an http:// or https:// URL"),
+        Arguments.of(
+            "KTRDR_WORKER_URL",
+            "ftp://x",
+            "KTRDR_WORKER_URL=ftp://x: expected an http:// or https:// URL"),
+        Arguments.of(
+            "KTRDR_WORKER_HEALTH_INTERVAL_MS",
+            "0",
+            "KTRDR_WORKER_HEALTH_INTERVAL_MS=0: expected milliseconds 50-600000"),
+        Arguments.of(
+            "KTRDR_WORKER_FAILURES_UNAVAILABLE",
+            "-1",
+            "KTRDR_WORKER_FAILURES_UNAVAILABLE=-1: expected a count 1-100"),
+        Arguments.of(
+            "KTRDR_WORKER_FAILURES_FORGET",
+            "many",
+            "KTRDR_WORKER_FAILURES_FORGET=many: expected a count 1-10000"),
+        Arguments.of(
+            "KTRDR_SIMULATION_STEP_DELAY_MS",
+            "fast",
+            "KTRDR_SIMULATION_STEP_DELAY_MS=fast: expected milliseconds 0-10000"),
+        Arguments.of(
+            "KTRDR_JVM_METRICS_ENABLED",
+            "yes",
+            "KTRDR_JVM_METRICS_ENABLED=yes: expected true or false"),
+        Arguments.of(
+            "KTRDR_TRACING_ENABLED", "1", "KTRDR_TRACING_ENABLED=1: expected true or false"),
+        Arguments.of(
+            "KTRDR_LOGS_OTLP_ENABLED", "on", "KTRDR_LOGS_OTLP_ENABLED=on: expected true or false"),
+        Arguments.of("KTRDR_LOG_FORMAT", "xml", "KTRDR_LOG_FORMAT=xml: expected one of json, text"),
+        Arguments.of(
+            "KTRDR_METRICS_PORT",
+            "99999",
+            "KTRDR_METRICS_PORT=99999: expected a port number 0-65535"),
+        Arguments.of(
+            "KTRDR_METRICS_HOST",
+            "a/b",
+            "KTRDR_METRICS_HOST=a/b: expected a host name or IP address (no scheme, port or path)"),
+        Arguments.of(
+            "KTRDR_METRICS_USERNAME",
+            "prometheus",
+            "KTRDR_METRICS_PASSWORD is not set: expected it together with KTRDR_METRICS_USERNAME (basic auth)"),
+        Arguments.of(
+            "KTRDR_METRICS_BEARER_TOKEN",
+            " padded ",
+            "KTRDR_METRICS_BEARER_TOKEN=<hidden>: expected a value without leading or trailing white space"),
+        Arguments.of(
+            "KTRDR_METRICS_BEARER_TOKEN_FILE",
+            "/nonexistent/token",
+            "KTRDR_METRICS_BEARER_TOKEN_FILE=/nonexistent/token: expected a readable file (NoSuchFileException)"),
+        Arguments.of(
+            "OTEL_JAVA_METRICS_CARDINALITY_LIMIT",
+            "lots",
+            "otel.java.metrics.cardinality.limit=lots"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("invalidKeys")
+  void theAppExitsWithStatus2NamingTheKey(String key, String value, String message)
+      throws Exception {
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar",
+                Repo.path("ktrdr-app/target/ktrdr-app.jar").toString())
+            .redirectErrorStream(true);
+    builder.environment().put(key, value);
+    builder.environment().put("KTRDR_PORT".equals(key) ? "KTRDR_UNUSED" : "KTRDR_PORT", "0");
+    Process process = builder.start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(process.exitValue()).as(output).isEqualTo(2);
+    assertThat(output).contains("ktrdr-app: invalid configuration: ").contains(message);
+    if (key.contains("TOKEN") || key.contains("PASSWORD")) {
+      assertThat(output).doesNotContain("padded");
+    }
+  }
+}
