@@ -251,6 +251,25 @@ public final class Report {
     }
     md.append(
         "\n![Requests per second and p99 latency, relative to bare Javalin](performance.png)\n\n");
+    md.append("## Reading the figures\n\n")
+        .append(
+            "- The machine has two cores shared by the load generator, the server and, for the tracing")
+        .append(
+            " set-ups, the OTLP sink: whatever CPU the telemetry spends shows directly in requests per")
+        .append(" second. Compare set-ups within a run, never absolute figures across machines.\n")
+        .append(
+            "- `tracing` samples and exports every request: the span itself costs what the JMH `traced`")
+        .append(
+            " row shows; the rest of its gap to bare is the batch exporter's protobuf encoding and HTTP")
+        .append(" sends and the sink decoding them, on the same two cores. Sampling fewer traces")
+        .append(
+            " (`OTEL_TRACES_SAMPLER=parentbased_traceidratio`) removes most of that cost; the agent run")
+        .append(" does the same work with more instrumentation.\n")
+        .append(
+            "- The scrape benchmark's OpenTelemetry path collects the SDK's data points and converts them")
+        .append(
+            " to client_java's model before the shared writer runs; that conversion is the difference to")
+        .append(" client_java's native registry, and it grows with the number of series.\n\n");
     md.append("All runs (round, requests/s, p99 ms, start-up ms, RSS MB):\n\n```\n");
     for (Run run : runs) {
       md.append(

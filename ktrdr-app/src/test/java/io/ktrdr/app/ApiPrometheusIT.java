@@ -37,17 +37,7 @@ class ApiPrometheusIT {
             HttpRequest.newBuilder(URI.create(base + path)).build(),
             HttpResponse.BodyHandlers.discarding());
       }
-      String config =
-          String.join(
-              "\n",
-              "global:",
-              "  scrape_interval: 1s",
-              "  evaluation_interval: 1s",
-              "scrape_configs:",
-              "  - job_name: ktrdr-api",
-              "    static_configs:",
-              "      - targets: ['127.0.0.1:" + api.port() + "']",
-              "");
+      String config = PrometheusProcess.scrapeEverySecond("ktrdr-api", api.port());
 
       try (PrometheusProcess prometheus = PrometheusProcess.start(config)) {
         prometheus.awaitQuery(

@@ -33,16 +33,7 @@ class ExemplarPrometheusIT {
             ApiServer.start(
                 AppConfig.from(io.ktrdr.telemetry.config.EnvConfig.of(Map.of("KTRDR_PORT", "0"))),
                 telemetry)) {
-      String config =
-          String.join(
-              "\n",
-              "global:",
-              "  scrape_interval: 1s",
-              "scrape_configs:",
-              "  - job_name: ktrdr-api",
-              "    static_configs:",
-              "      - targets: ['127.0.0.1:" + api.port() + "']",
-              "");
+      String config = PrometheusProcess.scrapeEverySecond("ktrdr-api", api.port());
       try (PrometheusProcess prometheus =
           PrometheusProcess.start(config, "--enable-feature=exemplar-storage")) {
         prometheus.awaitQuery(

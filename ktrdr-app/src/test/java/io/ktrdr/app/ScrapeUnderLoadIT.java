@@ -22,16 +22,7 @@ class ScrapeUnderLoadIT {
   @Test
   void everyScrapeSucceedsAndParsesUnderLoad() throws Exception {
     try (Cluster cluster = new Cluster(Map.of(), Map.of())) {
-      String config =
-          String.join(
-              "\n",
-              "global:",
-              "  scrape_interval: 1s",
-              "scrape_configs:",
-              "  - job_name: ktrdr-api",
-              "    static_configs:",
-              "      - targets: ['127.0.0.1:" + cluster.api.port() + "']",
-              "");
+      String config = PrometheusProcess.scrapeEverySecond("ktrdr-api", cluster.api.port());
       try (PrometheusProcess prometheus = PrometheusProcess.start(config)) {
         prometheus.awaitQuery(
             "up{job=\"ktrdr-api\"} == 1", r -> r.size() == 1, Duration.ofSeconds(30));

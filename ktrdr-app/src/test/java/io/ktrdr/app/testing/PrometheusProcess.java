@@ -98,6 +98,20 @@ public final class PrometheusProcess implements AutoCloseable {
     }
   }
 
+  /** A configuration that scrapes one target every second as job {@code job}. */
+  public static String scrapeEverySecond(String job, int port) {
+    return String.join(
+        "\n",
+        "global:",
+        "  scrape_interval: 1s",
+        "  evaluation_interval: 1s",
+        "scrape_configs:",
+        "  - job_name: " + job,
+        "    static_configs:",
+        "      - targets: ['127.0.0.1:" + port + "']",
+        "");
+  }
+
   /** A free TCP port on loopback. */
   public static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
