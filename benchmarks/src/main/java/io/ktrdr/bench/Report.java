@@ -269,7 +269,11 @@ public final class Report {
             "- The scrape benchmark's OpenTelemetry path collects the SDK's data points and converts them")
         .append(
             " to client_java's model before the shared writer runs; that conversion is the difference to")
-        .append(" client_java's native registry, and it grows with the number of series.\n\n");
+        .append(
+            " client_java's native registry, and it grows with the number of series. Its output also")
+        .append(
+            " carries the `otel_scope_name` label on every line, as the OpenTelemetry Prometheus exporter")
+        .append(" specification asks, so it writes more bytes for the same series.\n\n");
     md.append("All runs (round, requests/s, p99 ms, start-up ms, RSS MB):\n\n```\n");
     for (Run run : runs) {
       md.append(
