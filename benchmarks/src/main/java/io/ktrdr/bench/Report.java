@@ -263,8 +263,9 @@ public final class Report {
             " row shows; the rest of its gap to bare is the batch exporter's protobuf encoding and HTTP")
         .append(" sends and the sink decoding them, on the same two cores. Sampling fewer traces")
         .append(
-            " (`OTEL_TRACES_SAMPLER=parentbased_traceidratio`) removes most of that cost; the agent run")
-        .append(" does the same work with more instrumentation.\n")
+            " (`OTEL_TRACES_SAMPLER=parentbased_traceidratio`) shrinks the export part with the")
+        .append(
+            " share kept; this run does not measure that. The agent run also exports every request.\n")
         .append(
             "- The scrape benchmark's OpenTelemetry path collects the SDK's data points and converts them")
         .append(
