@@ -109,21 +109,4 @@ public record AppConfig(
     }
     return value.endsWith("/") ? value.substring(0, value.length() - 1) : value;
   }
-
-  /** A copy with another port (tests start on port 0). */
-  public AppConfig withPort(int newPort) {
-    return new AppConfig(
-        role,
-        host,
-        newPort,
-        databaseUrl,
-        workerType,
-        workerId,
-        apiUrl,
-        workerUrl,
-        healthInterval,
-        failuresBeforeUnavailable,
-        failuresBeforeForget,
-        stepDelay);
-  }
 }

@@ -46,19 +46,13 @@ public final class ApiServer implements AutoCloseable {
   private final Javalin app;
   private final Database database;
   private final WorkerHealthChecker healthChecker;
-  private final RouteCatalog catalog;
   private final Thread initializer;
 
   private ApiServer(
-      Javalin app,
-      Database database,
-      WorkerHealthChecker healthChecker,
-      RouteCatalog catalog,
-      Thread initializer) {
+      Javalin app, Database database, WorkerHealthChecker healthChecker, Thread initializer) {
     this.app = app;
     this.database = database;
     this.healthChecker = healthChecker;
-    this.catalog = catalog;
     this.initializer = initializer;
   }
 
@@ -113,7 +107,7 @@ public final class ApiServer implements AutoCloseable {
     initializer.setDaemon(true);
     initializer.start();
     logger.info("KTRDR API listening on http://{}:{}", config.host(), app.port());
-    return new ApiServer(app, database, healthChecker, catalog, initializer);
+    return new ApiServer(app, database, healthChecker, initializer);
   }
 
   private static RouteCatalog routes(
@@ -417,11 +411,6 @@ public final class ApiServer implements AutoCloseable {
 
   public int port() {
     return app.port();
-  }
-
-  /** The documented routes (for tests comparing them with what Javalin serves). */
-  public RouteCatalog catalog() {
-    return catalog;
   }
 
   /** The running Javalin app (for tests). */

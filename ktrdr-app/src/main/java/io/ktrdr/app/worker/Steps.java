@@ -9,6 +9,4 @@ import java.util.concurrent.CancellationException;
 @FunctionalInterface
 interface Steps {
   void step(int done, int total) throws CancellationException;
-
-  Steps NONE = (done, total) -> {};
 }
