@@ -1,24 +1,53 @@
 #!/usr/bin/env bash
 # Runs the KTRDR reference app on localhost with embedded defaults, no Docker:
-#   API                 http://127.0.0.1:8000   (Swagger UI at /api/v1/docs, metrics at /metrics)
-#   backtesting worker  http://127.0.0.1:5003
-#   training worker     http://127.0.0.1:5004
-#   Prometheus          http://127.0.0.1:9090   (only when a `prometheus` binary is on the PATH)
-# Builds the jar first when it is missing or older than the sources. Ctrl-C stops everything.
-# Every KTRDR_* / OTEL_* variable set here reaches all processes (docs/configuration.md), e.g.
+#   API                 http://127.0.0.1:8000   KTRDR_API_PORT (Swagger UI at /api/v1/docs, metrics at /metrics)
+#   backtesting worker  http://127.0.0.1:5003   KTRDR_BACKTEST_WORKER_PORT
+#   training worker     http://127.0.0.1:5004   KTRDR_TRAINING_WORKER_PORT
+#   Prometheus          http://127.0.0.1:9090   KTRDR_PROMETHEUS_PORT (only when a `prometheus` binary is on the PATH;
+#                                               KTRDR_PROMETHEUS_SCRAPE_INTERVAL, default 15s)
+# A busy API or worker port stops the run with a message; a busy Prometheus port (optional) only
+# skips Prometheus. Prometheus' configuration is generated from these ports
+# (scripts/prometheus-local-config.sh): it scrapes the API and discovers the workers from the API.
+# With /metrics protected (KTRDR_METRICS_BEARER_TOKEN or KTRDR_METRICS_BEARER_TOKEN_FILE), Prometheus
+# sends the same token, read from a file. Generated files and Prometheus' data go to KTRDR_RUN_DIR
+# (default .run). Builds the jar first when it is missing or older than the sources. Ctrl-C stops
+# everything. Every KTRDR_* / OTEL_* variable set here reaches all processes (docs/configuration.md), e.g.
 #   KTRDR_LOG_FORMAT=text scripts/run.sh
-#   OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 scripts/run.sh
+#   KTRDR_API_PORT=8080 KTRDR_PROMETHEUS_PORT=9191 scripts/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 api_port=${KTRDR_API_PORT:-8000}
 backtest_port=${KTRDR_BACKTEST_WORKER_PORT:-5003}
 training_port=${KTRDR_TRAINING_WORKER_PORT:-5004}
+prometheus_port=${KTRDR_PROMETHEUS_PORT:-9090}
+run_dir=${KTRDR_RUN_DIR:-.run}
 jar=ktrdr-app/target/ktrdr-app.jar
+
+for setting in "KTRDR_API_PORT=$api_port" "KTRDR_BACKTEST_WORKER_PORT=$backtest_port" \
+    "KTRDR_TRAINING_WORKER_PORT=$training_port" "KTRDR_PROMETHEUS_PORT=$prometheus_port"; do
+  value=${setting#*=}
+  if ! [[ "$value" =~ ^[0-9]+$ ]] || [ "$value" -lt 1 ] || [ "$value" -gt 65535 ]; then
+    echo "run: $setting: expected a port number 1-65535" >&2
+    exit 2
+  fi
+done
+
+# busy PORT: something on 127.0.0.1 already accepts connections on PORT.
+busy() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+for setting in "KTRDR_API_PORT=$api_port" "KTRDR_BACKTEST_WORKER_PORT=$backtest_port" \
+    "KTRDR_TRAINING_WORKER_PORT=$training_port"; do
+  if busy "${setting#*=}"; then
+    echo "run: port ${setting#*=} is in use; stop what uses it or choose another: ${setting%%=*}=<port>" >&2
+    exit 1
+  fi
+done
 
 if [ ! -f "$jar" ] || [ -n "$(find ktrdr-telemetry/src ktrdr-app/src pom.xml ktrdr-app/pom.xml ktrdr-telemetry/pom.xml -newer "$jar" -print -quit)" ]; then
   echo "run: building $jar"
-  ./mvnw -B -q -ntp -DskipTests -Dspotless.check.skip=true install -pl ktrdr-app -am
+  ./mvnw -B -q -ntp -DskipTests -Dspotless.check.skip=true package -pl ktrdr-app -am
 fi
 
 pids=()
@@ -44,16 +73,29 @@ start backtest-worker KTRDR_ROLE=worker KTRDR_WORKER_TYPE=backtesting KTRDR_PORT
 start training-worker KTRDR_ROLE=worker KTRDR_WORKER_TYPE=training KTRDR_PORT="$training_port" \
   KTRDR_WORKER_ID="${KTRDR_TRAINING_WORKER_ID:-training-worker-1}" KTRDR_API_URL="http://127.0.0.1:$api_port"
 
-if command -v prometheus >/dev/null 2>&1; then
-  data=${KTRDR_PROMETHEUS_DATA:-.run/prometheus}
-  mkdir -p "$data"
-  prometheus --config.file=prometheus/prometheus.local.yml --storage.tsdb.path="$data" \
-    --storage.tsdb.retention.time=2d --web.listen-address=127.0.0.1:9090 \
+if ! command -v prometheus >/dev/null 2>&1; then
+  echo "run: no prometheus binary; install one (apt-get install prometheus) to also start Prometheus"
+elif busy "$prometheus_port"; then
+  echo "run: port $prometheus_port is in use, so Prometheus is not started (the app runs without it);" \
+       "choose another port with KTRDR_PROMETHEUS_PORT=<port>"
+else
+  mkdir -p "$run_dir/prometheus"
+  # Absolute paths: Prometheus resolves relative ones against its configuration file's directory.
+  run_dir=$(cd "$run_dir" && pwd)
+  token_file=""
+  if [ -n "${KTRDR_METRICS_BEARER_TOKEN_FILE:-}" ]; then
+    token_file=$(realpath "$KTRDR_METRICS_BEARER_TOKEN_FILE")
+  elif [ -n "${KTRDR_METRICS_BEARER_TOKEN:-}" ]; then
+    token_file="$run_dir/metrics-token"
+    (umask 077 && printf '%s' "$KTRDR_METRICS_BEARER_TOKEN" > "$token_file")
+  fi
+  KTRDR_API_PORT=$api_port KTRDR_PROMETHEUS_PORT=$prometheus_port KTRDR_METRICS_TOKEN_FILE=$token_file \
+    scripts/prometheus-local-config.sh > "$run_dir/prometheus.yml"
+  prometheus --config.file="$run_dir/prometheus.yml" --storage.tsdb.path="$run_dir/prometheus" \
+    --storage.tsdb.retention.time=2d --web.listen-address="127.0.0.1:$prometheus_port" \
     --enable-feature=exemplar-storage --log.level=warn > >(sed -u "s/^/[prometheus] /") 2>&1 &
   pids+=($!)
-  echo "run: Prometheus on http://127.0.0.1:9090 (scraping the API and both workers)"
-else
-  echo "run: no prometheus binary; install one (apt-get install prometheus) to also start Prometheus"
+  echo "run: Prometheus on http://127.0.0.1:$prometheus_port (scraping the API, discovering the workers from it)"
 fi
 
 echo "run: API on http://127.0.0.1:$api_port (docs: /api/v1/docs); Ctrl-C stops everything"

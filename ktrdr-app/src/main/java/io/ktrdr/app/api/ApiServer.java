@@ -334,6 +334,10 @@ public final class ApiServer implements AutoCloseable {
         PREFIX + "/workers",
         doc("workers", "Registered workers and their health"),
         ctx -> ctx.json(Map.of("workers", registry.toJson())));
+    catalog.get(
+        PREFIX + "/workers/targets",
+        doc("workers", "The workers as Prometheus http_sd_configs targets"),
+        new WorkerTargets(registry)::handle);
     AlertWebhook alerts = new AlertWebhook(telemetry.meter("io.ktrdr.app.api"));
     catalog.post(
         PREFIX + "/alerts",
