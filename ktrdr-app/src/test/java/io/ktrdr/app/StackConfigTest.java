@@ -44,6 +44,8 @@ class StackConfigTest {
             "jaeger",
             "prometheus",
             "alertmanager",
+            "mailpit",
+            "victoriametrics",
             "grafana");
     for (Map.Entry<String, JsonNode> entry : services.properties()) {
       String name = entry.getKey();
@@ -67,6 +69,12 @@ class StackConfigTest {
       for (JsonNode dependency : service.path("depends_on")) {
         assertThat(dependency.get("condition").asString()).as(name).isEqualTo("service_healthy");
       }
+      assertThat(service.at("/deploy/resources/limits/cpus").asString())
+          .as("%s has a CPU limit", name)
+          .matches("[0-9.]+");
+      assertThat(service.at("/deploy/resources/limits/memory").asString())
+          .as("%s has a memory limit", name)
+          .matches("[0-9]+[MG]");
       assertThat(service.get("networks").get(0).asString()).isEqualTo("ktrdr");
     }
     assertThat(Repo.yaml("compose.yaml").get("volumes").propertyNames())
@@ -82,14 +90,168 @@ class StackConfigTest {
   }
 
   @Test
-  void prodOverrideTurnsAnonymousGrafanaOff() {
-    JsonNode grafana = Repo.yaml("compose.prod.yaml").at("/services/grafana/environment");
-    assertThat(grafana.get("GF_AUTH_ANONYMOUS_ENABLED").asString()).isEqualTo("false");
-    assertThat(
-            Repo.yaml("compose.yaml")
-                .at("/services/grafana/environment/GF_AUTH_ANONYMOUS_ORG_ROLE")
-                .asString())
-        .isEqualTo("${GRAFANA_ANONYMOUS_ROLE:-Editor}");
+  void prodOverrideTurnsAnonymousGrafanaOffAndAppliesThePasswordToAnExistingVolume() {
+    JsonNode grafana = Repo.yaml("compose.prod.yaml").at("/services/grafana");
+    assertThat(grafana.at("/environment/GF_AUTH_ANONYMOUS_ENABLED").asString()).isEqualTo("false");
+    assertThat(grafana.at("/environment/GF_SECURITY_ADMIN_PASSWORD__FILE").asString())
+        .isEqualTo("/run/secrets/grafana_admin_password");
+    String entrypoint = grafana.get("entrypoint").toString();
+    assertThat(entrypoint)
+        .contains("admin reset-admin-password --password-from-stdin")
+        .contains("< /run/secrets/grafana_admin_password")
+        .contains("exec /run.sh");
+  }
+
+  @Test
+  void anonymousGrafanaUsersAreViewers() {
+    JsonNode environment = Repo.yaml("compose.yaml").at("/services/grafana/environment");
+    assertThat(environment.get("GF_AUTH_ANONYMOUS_ORG_ROLE").asString()).isEqualTo("Viewer");
+    assertThat(environment.get("GF_SERVER_ROOT_URL").asString()).contains("http");
+  }
+
+  @Test
+  void healthChecksStartNoJvmAndNothingWaitsForTheTracingBackend() {
+    JsonNode services = Repo.yaml("compose.yaml").get("services");
+    for (Map.Entry<String, JsonNode> entry : services.properties()) {
+      String test = entry.getValue().at("/healthcheck/test").toString();
+      assertThat(test).as("%s health check", entry.getKey()).doesNotContain("java");
+      assertThat(entry.getValue().path("depends_on").has("jaeger"))
+          .as("%s must not depend on the tracing backend", entry.getKey())
+          .isFalse();
+    }
+    for (String app : APP_SERVICES) {
+      assertThat(services.at("/" + app + "/healthcheck/test/1").asString()).isEqualTo("bash");
+      assertThat(services.at("/" + app + "/healthcheck/test/3").asString())
+          .contains("/dev/tcp/127.0.0.1/");
+    }
+    // The command itself runs against a real app in StackIT.
+  }
+
+  private static final List<String> APP_SERVICES =
+      List.of("backend", "backtest-worker", "training-worker");
+
+  @Test
+  void appsGetMoreTimeToStopThanTheirShutdownTakes() {
+    // The app stops its server, then flushes telemetry for up to shutdownTimeout (default 10 s,
+    // KtrdrTelemetryBuilder); Docker's default grace period is 10 s.
+    JsonNode services = Repo.yaml("compose.yaml").get("services");
+    for (String app : APP_SERVICES) {
+      String grace = services.at("/" + app + "/stop_grace_period").asString();
+      assertThat(grace).as(app).matches("[0-9]+s");
+      assertThat(Integer.parseInt(grace.replace("s", ""))).as(app).isGreaterThanOrEqualTo(20);
+    }
+  }
+
+  @Test
+  void prometheusAndAlertmanagerHaveNoLifecycleApiAndKnowTheirExternalUrl() {
+    JsonNode services = Repo.yaml("compose.yaml").get("services");
+    String prometheus = services.at("/prometheus/command").toString();
+    assertThat(prometheus).doesNotContain("enable-lifecycle").contains("--web.external-url=");
+    assertThat(services.at("/alertmanager/command").toString()).contains("--web.external-url=");
+  }
+
+  @Test
+  void compatibilityRulesAreOptIn() {
+    assertThat(Repo.files("prometheus/rules", ".yml"))
+        .noneMatch(p -> p.getFileName().toString().startsWith("compat"));
+    assertThat(Repo.path("prometheus/compat/compat-python.rules.yml")).exists();
+    for (String file :
+        new String[] {"prometheus/prometheus.yml", "prometheus/prometheus.local.yml"}) {
+      assertThat(Repo.yaml(file).get("rule_files").toString()).doesNotContain("compat");
+    }
+    assertThat(Repo.yaml("compose.yaml").at("/services/prometheus/volumes").toString())
+        .doesNotContain("compat");
+    assertThat(Repo.text("compose.yaml"))
+        .as("the opt-in line is there, commented")
+        .contains("# - ./prometheus/compat/compat-python.rules.yml:");
+  }
+
+  @Test
+  void workersScaleWithoutEditingTheScrapeConfiguration() {
+    JsonNode services = Repo.yaml("compose.yaml").get("services");
+    for (String worker : List.of("backtest-worker", "training-worker")) {
+      JsonNode service = services.get(worker);
+      assertThat(service.has("ports")).as("%s publishes no fixed host port", worker).isFalse();
+      assertThat(service.at("/environment/KTRDR_WORKER_ID").isMissingNode()).isTrue();
+      assertThat(service.get("entrypoint").toString())
+          .as("each replica names itself and registers its own address")
+          .contains("KTRDR_WORKER_ID=", "$$(hostname)", "KTRDR_WORKER_URL=", "$$(hostname -i");
+    }
+    JsonNode workers = job(Repo.yaml("prometheus/prometheus.yml"), "ktrdr-workers");
+    assertThat(workers.has("static_configs")).isFalse();
+    assertThat(workers.at("/http_sd_configs/0/url").asString())
+        .isEqualTo("http://backend:8000/api/v1/workers/targets");
+  }
+
+  @Test
+  void theNoWorkersAlertPagesOnlyForDeployedWorkerTypes() throws Exception {
+    String expr = "";
+    for (JsonNode group : Repo.yaml("prometheus/rules/ktrdr-alerts.rules.yml").get("groups")) {
+      for (JsonNode rule : group.get("rules")) {
+        if (rule.path("alert").asString().equals("KtrdrNoWorkersAvailable")) {
+          expr = rule.get("expr").asString();
+        }
+      }
+    }
+    assertThat(expr).contains("max_over_time(ktrdr_workers_registered");
+    // Compose deploys both types, each of which must then have had a worker (promtool test
+    // "no workers of a type that was never deployed" shows the undeployed type staying quiet).
+    JsonNode services = Repo.yaml("compose.yaml").get("services");
+    Set<String> deployed = new HashSet<>();
+    services.forEach(s -> deployed.add(s.at("/environment/KTRDR_WORKER_TYPE").asString()));
+    assertThat(deployed).contains("backtesting", "training");
+  }
+
+  @Test
+  void theLongTermProfileRemoteWritesToVictoriaMetricsWithTheSameScrapes() {
+    JsonNode services = Repo.yaml("compose.yaml").get("services");
+    assertThat(services.at("/victoriametrics/profiles/0").asString()).isEqualTo("long-term");
+    assertThat(services.at("/prometheus/command/0").asString())
+        .isEqualTo("--config.file=/etc/prometheus/${PROMETHEUS_CONFIG:-prometheus.yml}");
+    JsonNode plain = Repo.yaml("prometheus/prometheus.yml");
+    JsonNode longTerm = Repo.yaml("prometheus/prometheus.long-term.yml");
+    assertThat(longTerm.at("/remote_write/0/url").asString())
+        .isEqualTo("http://victoriametrics:8428/api/v1/write");
+    for (String key : List.of("global", "rule_files", "alerting", "scrape_configs")) {
+      assertThat(longTerm.get(key)).as(key).isEqualTo(plain.get(key));
+    }
+    assertThat(plain.has("remote_write")).isFalse();
+    JsonNode datasources =
+        Repo.yaml("grafana-provisioning/datasources/datasources.yml").get("datasources");
+    assertThat(datasource(datasources, "victoriametrics").get("url").asString())
+        .isEqualTo("http://victoriametrics:8428");
+    assertThat(datasource(datasources, "victoriametrics").get("type").asString())
+        .isEqualTo("prometheus");
+  }
+
+  @Test
+  void protectedMetricsScrapeConfigurationIsShippedForBothKtrdrJobs() {
+    // scripts/run.sh enables these lines when /metrics is protected (RunScriptIT scrapes with
+    // them).
+    JsonNode local = Repo.yaml("prometheus/prometheus.local.yml");
+    String template = Repo.text("prometheus/prometheus.local.yml");
+    assertThat(template.split("#auth   credentials_file: METRICS_TOKEN_FILE", -1)).hasSize(3);
+    assertThat(job(local, "ktrdr-workers").at("/http_sd_configs/0/url").asString())
+        .isEqualTo("http://127.0.0.1:8000/api/v1/workers/targets");
+    assertThat(Repo.text("prometheus/prometheus.yml").split("credentials_file:", -1)).hasSize(3);
+  }
+
+  private static JsonNode job(JsonNode config, String name) {
+    for (JsonNode job : config.get("scrape_configs")) {
+      if (job.get("job_name").asString().equals(name)) {
+        return job;
+      }
+    }
+    throw new AssertionError("no job " + name);
+  }
+
+  private static JsonNode datasource(JsonNode datasources, String uid) {
+    for (JsonNode ds : datasources) {
+      if (ds.get("uid").asString().equals(uid)) {
+        return ds;
+      }
+    }
+    throw new AssertionError("no datasource " + uid);
   }
 
   @Test
@@ -107,7 +269,10 @@ class StackConfigTest {
         .contains(
             prometheus.at("/jsonData/exemplarTraceIdDestinations/0/datasourceUid").asString());
     assertThat(uids)
-        .contains(datasources.get(1).at("/jsonData/tracesToMetrics/datasourceUid").asString());
+        .contains(
+            datasource(datasources, "jaeger")
+                .at("/jsonData/tracesToMetrics/datasourceUid")
+                .asString());
     JsonNode provider =
         Repo.yaml("grafana-provisioning/dashboards/dashboards.yml").at("/providers/0");
     assertThat(provider.get("folder").asString()).isEqualTo("KTRDR");
@@ -128,6 +293,16 @@ class StackConfigTest {
       List<String> variables = new ArrayList<>();
       dashboard.at("/templating/list").forEach(v -> variables.add(v.get("name").asString()));
       assertThat(variables).as(uid).contains("datasource", "job", "instance");
+      for (JsonNode variable : dashboard.at("/templating/list")) {
+        if (variable.get("name").asString().equals("job")) {
+          assertThat(variable.get("definition").asString())
+              .as("%s: the job variable lists the KTRDR services' jobs", uid)
+              .isEqualTo("label_values(target_info{service_name=~\"ktrdr-.*\"}, job)");
+          assertThat(variable.path("allValue").asString(""))
+              .as("%s: \"All\" means the listed jobs, not every job", uid)
+              .isEmpty();
+        }
+      }
       Set<Integer> ids = new HashSet<>();
       for (JsonNode panel : dashboard.get("panels")) {
         assertThat(ids.add(panel.get("id").asInt()))
@@ -149,6 +324,13 @@ class StackConfigTest {
             assertThat(expr).as("%s uses $__rate_interval", title).contains("[$__rate_interval]");
           }
           assertThat(expr).as(title).doesNotContain("[5m]").doesNotContain("[1m]");
+          assertThat(expr.split("\\{", -1).length - 1)
+              .as("%s: every selector is scoped to $job: %s", title, expr)
+              .isEqualTo(expr.split("job=~\"\\$job\"", -1).length - 1);
+          assertThat(target.path("legendFormat").asString(""))
+              .as("%s has a legend", title)
+              .isNotBlank()
+              .doesNotContain("{{{");
         }
       }
     }
@@ -165,45 +347,53 @@ class StackConfigTest {
 
   @Test
   void everyAlertHasSeverityAnnotationsAndARunbookSectionAndIsTestedBothWays() {
-    JsonNode groups = Repo.yaml("prometheus/rules/ktrdr-alerts.rules.yml").get("groups");
     String runbooks = Repo.text("docs/alerts.md");
     Set<String> anchors = new HashSet<>();
     Matcher heading = Pattern.compile("(?m)^## (\\S+)").matcher(runbooks);
     while (heading.find()) {
       anchors.add(heading.group(1).toLowerCase(Locale.ROOT));
     }
-    JsonNode tests = Repo.yaml("prometheus/rules/ktrdr-alerts_test.yml").get("tests");
     List<String> alerts = new ArrayList<>();
-    for (JsonNode group : groups) {
-      for (JsonNode rule : group.get("rules")) {
-        String alert = rule.get("alert").asString();
-        alerts.add(alert);
-        assertThat(rule.at("/labels/severity").asString()).as(alert).isIn("critical", "warning");
-        assertThat(rule.at("/annotations/summary").asString()).as(alert).isNotBlank();
-        assertThat(rule.at("/annotations/description").asString()).as(alert).isNotBlank();
-        String runbook = rule.at("/annotations/runbook_url").asString();
-        assertThat(runbook).as(alert).isEqualTo("docs/alerts.md#" + alert.toLowerCase(Locale.ROOT));
-        assertThat(anchors)
-            .as("docs/alerts.md has a section for %s", alert)
-            .contains(alert.toLowerCase(Locale.ROOT));
-        boolean fires = false;
-        boolean quiet = false;
-        for (JsonNode test : tests) {
-          for (JsonNode check : test.get("alert_rule_test")) {
-            if (check.get("alertname").asString().equals(alert)) {
-              if (check.get("exp_alerts").isEmpty()) {
-                quiet = true;
-              } else {
-                fires = true;
-              }
-            }
-          }
+    for (String name : List.of("ktrdr-alerts", "stack-alerts")) {
+      JsonNode groups = Repo.yaml("prometheus/rules/" + name + ".rules.yml").get("groups");
+      JsonNode tests = Repo.yaml("prometheus/rules/" + name + "_test.yml").get("tests");
+      for (JsonNode group : groups) {
+        for (JsonNode rule : group.get("rules")) {
+          String alert = rule.get("alert").asString();
+          alerts.add(alert);
+          checkAlert(rule, alert, anchors, tests);
         }
-        assertThat(fires).as("%s is tested firing", alert).isTrue();
-        assertThat(quiet).as("%s is tested not firing", alert).isTrue();
       }
     }
-    assertThat(alerts).hasSize(13);
+    assertThat(alerts).hasSize(23).contains("Watchdog");
+  }
+
+  private static void checkAlert(JsonNode rule, String alert, Set<String> anchors, JsonNode tests) {
+    assertThat(rule.at("/labels/severity").asString())
+        .as(alert)
+        .isIn(alert.equals("Watchdog") ? List.of("none") : List.of("critical", "warning"));
+    assertThat(rule.at("/annotations/summary").asString()).as(alert).isNotBlank();
+    assertThat(rule.at("/annotations/description").asString()).as(alert).isNotBlank();
+    String runbook = rule.at("/annotations/runbook_url").asString();
+    assertThat(runbook).as(alert).isEqualTo("docs/alerts.md#" + alert.toLowerCase(Locale.ROOT));
+    assertThat(anchors)
+        .as("docs/alerts.md has a section for %s", alert)
+        .contains(alert.toLowerCase(Locale.ROOT));
+    boolean fires = false;
+    boolean quiet = false;
+    for (JsonNode test : tests) {
+      for (JsonNode check : test.path("alert_rule_test")) {
+        if (check.get("alertname").asString().equals(alert)) {
+          if (check.get("exp_alerts").isEmpty()) {
+            quiet = true;
+          } else {
+            fires = true;
+          }
+        }
+      }
+    }
+    assertThat(fires).as("%s is tested firing", alert).isTrue();
+    assertThat(quiet || alert.equals("Watchdog")).as("%s is tested not firing", alert).isTrue();
   }
 
   @Test
@@ -227,5 +417,7 @@ class StackConfigTest {
     assertThat(dockerJobs)
         .containsExactly(
             "ktrdr-api", "ktrdr-workers", "prometheus", "alertmanager", "jaeger", "grafana");
+    assertThat(Repo.text("prometheus/prometheus.long-term.yml"))
+        .doesNotContain("otlp:", "scrape_native_histograms", "scrape_protocols", "runtime:");
   }
 }
