@@ -67,6 +67,15 @@ public final class PrometheusProcess implements AutoCloseable {
    * @param config the configuration file's text
    */
   public static PrometheusProcess start(String config, String... extraFlags) {
+    try {
+      return start(freePort(), config, extraFlags);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Starts Prometheus on {@code port} (for configurations that scrape Prometheus itself). */
+  public static PrometheusProcess start(int port, String config, String... extraFlags) {
     Path binary;
     try {
       binary = binary("prometheus");
@@ -77,7 +86,6 @@ public final class PrometheusProcess implements AutoCloseable {
       Path directory = Files.createTempDirectory("ktrdr-prometheus-");
       Path configFile = directory.resolve("prometheus.yml");
       Files.writeString(configFile, config);
-      int port = freePort();
       List<String> command = new ArrayList<>();
       command.add(binary.toString());
       command.add("--config.file=" + configFile);
