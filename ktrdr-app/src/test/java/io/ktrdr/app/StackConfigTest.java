@@ -420,4 +420,20 @@ class StackConfigTest {
     assertThat(Repo.text("prometheus/prometheus.long-term.yml"))
         .doesNotContain("otlp:", "scrape_native_histograms", "scrape_protocols", "runtime:");
   }
+
+  @Test
+  void documentedCurlCommandsWithBracketsTurnCurlsGlobbingOff() {
+    // Without -g, curl reads {} and [] in a URL as its own patterns ("bad range in URL").
+    Pattern curl = Pattern.compile("curl ([^\\n|]*?)'(http[^']*|localhost[^']*)'");
+    for (Path file : Repo.files("docs", ".md")) {
+      Matcher m = curl.matcher(Repo.text("docs/" + file.getFileName()));
+      while (m.find()) {
+        if (m.group(2).matches(".*[\\[\\]{}].*")) {
+          assertThat(m.group(1))
+              .as("%s: curl %s'%s'", file.getFileName(), m.group(1), m.group(2))
+              .contains("-g");
+        }
+      }
+    }
+  }
 }

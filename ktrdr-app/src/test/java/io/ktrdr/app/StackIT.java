@@ -685,9 +685,10 @@ class StackIT {
         // the window's edges): what must be equal is the data they are computed from.
         for (String selector : PromQl.selectors(query.getValue())) {
           String raw = selector + "[10m]";
-          assertThat(samples(vmUrl, raw, time))
-              .as("%s: raw samples of %s", query.getKey(), selector)
-              .isEqualTo(samples(prometheusUrl, raw, time));
+          assertSameSamples(
+              query.getKey() + ": raw samples of " + selector,
+              samples(prometheusUrl, raw, time),
+              samples(vmUrl, raw, time));
           compared++;
         }
       } else {
@@ -698,8 +699,41 @@ class StackIT {
     assertThat(compared).as("queries and selectors compared").isGreaterThan(40);
   }
 
+  /**
+   * Equal series, timestamps and values (values to 1e-9 relative: VictoriaMetrics stores floats as
+   * decimal mantissa and exponent).
+   */
+  private static void assertSameSamples(
+      String what,
+      Map<Map<String, String>, List<double[]>> expected,
+      Map<Map<String, String>, List<double[]>> actual) {
+    assertThat(actual.keySet()).as(what).isEqualTo(expected.keySet());
+    for (Map.Entry<Map<String, String>, List<double[]>> series : expected.entrySet()) {
+      List<double[]> want = series.getValue();
+      List<double[]> got = actual.get(series.getKey());
+      String points = "\n expected " + render(want) + "\n actual   " + render(got);
+      assertThat(got).as("%s %s%s", what, series.getKey(), points).hasSameSizeAs(want);
+      for (int i = 0; i < want.size(); i++) {
+        assertThat(got.get(i)[0])
+            .as("%s %s%s", what, series.getKey(), points)
+            .isEqualTo(want.get(i)[0]);
+        assertThat(got.get(i)[1])
+            .as("%s %s%s", what, series.getKey(), points)
+            .isCloseTo(
+                want.get(i)[1],
+                org.assertj.core.data.Offset.offset(Math.abs(want.get(i)[1]) * 1e-9));
+      }
+    }
+  }
+
+  private static String render(List<double[]> points) {
+    return points.stream()
+        .map(p -> (long) p[0] + "=" + p[1])
+        .collect(Collectors.joining(" ", "[" + points.size() + ": ", "]"));
+  }
+
   /** The raw samples a range selector returns at {@code time}: series to [timestamp, value]. */
-  private static Map<Map<String, String>, List<String>> samples(
+  private static Map<Map<String, String>, List<double[]>> samples(
       String baseUrl, String promql, double time) {
     JsonNode body =
         json(
@@ -714,14 +748,15 @@ class StackIT {
     assertThat(body.path("status").asString()).as("%s %s", baseUrl, body).isEqualTo("success");
     JsonNode data = body.at("/data/result");
     List<Map<String, String>> labels = PrometheusProcess.labels(data);
-    Map<Map<String, String>, List<String>> result = new HashMap<>();
+    Map<Map<String, String>, List<double[]>> result = new HashMap<>();
     for (int i = 0; i < data.size(); i++) {
-      List<String> points = new ArrayList<>();
+      List<double[]> points = new ArrayList<>();
       for (JsonNode point : data.get(i).get("values")) {
         points.add(
-            Math.round(point.get(0).asDouble() * 1000)
-                + "="
-                + Double.parseDouble(point.get(1).asString()));
+            new double[] {
+              Math.round(point.get(0).asDouble() * 1000),
+              Double.parseDouble(point.get(1).asString())
+            });
       }
       result.put(labels.get(i), points);
     }
@@ -776,6 +811,11 @@ class StackIT {
         for (JsonNode target : panel.path("targets")) {
           String title = dashboard.get("uid").asString() + " / " + panel.get("title").asString();
           String legend = target.get("legendFormat").asString();
+          assertThat(placeholder.matcher(legend).replaceAll(""))
+              .as(
+                  "%s: legend %s has no literal braces around or beside its placeholders",
+                  title, legend)
+              .doesNotContain("{", "}");
           JsonNode result = prometheus.query(substitute(target.get("expr").asString()));
           List<String> rendered = new ArrayList<>();
           for (Map<String, String> labels : PrometheusProcess.labels(result)) {
@@ -790,10 +830,7 @@ class StackIT {
               m.appendReplacement(text, Matcher.quoteReplacement(labels.get(m.group(1))));
             }
             m.appendTail(text);
-            assertThat(text.toString())
-                .as("%s: legend %s rendered", title, legend)
-                .isNotBlank()
-                .doesNotContain("{", "}");
+            assertThat(text.toString()).as("%s: legend %s rendered", title, legend).isNotBlank();
             rendered.add(text.toString());
           }
           assertThat(rendered).as("%s: one legend per series", title).doesNotHaveDuplicates();
