@@ -10,7 +10,7 @@
 # (scripts/prometheus-local-config.sh): it scrapes the API and discovers the workers from the API.
 # With /metrics protected (KTRDR_METRICS_BEARER_TOKEN or KTRDR_METRICS_BEARER_TOKEN_FILE), Prometheus
 # sends the same token, read from a file. Generated files and Prometheus' data go to KTRDR_RUN_DIR
-# (default .run). Builds the jar first when it is missing or older than the sources. Ctrl-C stops
+# (default .run). Builds the jar first when it is missing or older than the main sources. Ctrl-C stops
 # everything. Every KTRDR_* / OTEL_* variable set here reaches all processes (docs/configuration.md), e.g.
 #   KTRDR_LOG_FORMAT=text scripts/run.sh
 #   KTRDR_API_PORT=8080 KTRDR_PROMETHEUS_PORT=9191 scripts/run.sh
@@ -45,7 +45,8 @@ for setting in "KTRDR_API_PORT=$api_port" "KTRDR_BACKTEST_WORKER_PORT=$backtest_
   fi
 done
 
-if [ ! -f "$jar" ] || [ -n "$(find ktrdr-telemetry/src ktrdr-app/src pom.xml ktrdr-app/pom.xml ktrdr-telemetry/pom.xml -newer "$jar" -print -quit)" ]; then
+# Only what goes into the jar counts (a changed test does not rebuild it).
+if [ ! -f "$jar" ] || [ -n "$(find ktrdr-telemetry/src/main ktrdr-app/src/main pom.xml ktrdr-app/pom.xml ktrdr-telemetry/pom.xml -newer "$jar" -print -quit)" ]; then
   echo "run: building $jar"
   ./mvnw -B -q -ntp -DskipTests -Dspotless.check.skip=true package -pl ktrdr-app -am
 fi
