@@ -3,7 +3,6 @@ package io.ktrdr.telemetry;
 import io.ktrdr.telemetry.http.HttpServerMetrics;
 import io.ktrdr.telemetry.internal.ReportingSpanExporter;
 import io.ktrdr.telemetry.internal.TelemetryErrors;
-import io.ktrdr.telemetry.logging.KtrdrLogging;
 import io.ktrdr.telemetry.metrics.MetricsHandler;
 import io.ktrdr.telemetry.metrics.MetricsServer;
 import io.ktrdr.telemetry.operations.OperationTracker;
@@ -24,14 +23,12 @@ import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.logging.Level;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,8 +55,9 @@ import org.slf4j.LoggerFactory;
  * KtrdrTelemetryBuilder#otlpEndpoint}) is set; without an endpoint spans still exist for log
  * correlation but nothing is sent. An unreachable collector is logged once per outage.
  *
- * <p><b>Logs</b>: service context and worker id in every line of the shipped logback configuration;
- * trace ids through OpenTelemetry's logback MDC appender.
+ * <p><b>Logs</b>: the library logs through {@code slf4j-api} only and changes no logging
+ * configuration. Applications on logback add {@code ktrdr-telemetry-logback} for JSON lines with
+ * trace ids and the service context.
  *
  * <p>Standard {@code OTEL_*} variables work through OpenTelemetry's autoconfigure.
  */
@@ -85,17 +83,6 @@ public final class KtrdrTelemetry implements AutoCloseable {
   private static final AttributeKey<String> DEPLOYMENT_ENVIRONMENT =
       AttributeKey.stringKey("deployment.environment.name");
 
-  /**
-   * OpenTelemetry's exporters log every failed batch through java.util.logging; {@link
-   * ReportingSpanExporter} reports an outage once instead. Strong references keep the levels.
-   */
-  private static final List<java.util.logging.Logger> QUIETED_EXPORTER_LOGGERS =
-      List.of(
-          java.util.logging.Logger.getLogger(
-              "io.opentelemetry.exporter.internal.http.HttpExporter"),
-          java.util.logging.Logger.getLogger(
-              "io.opentelemetry.exporter.internal.grpc.GrpcExporter"));
-
   private final OpenTelemetrySdk sdk;
   private final Resource resource;
   private final PrometheusRegistry registry;
@@ -106,7 +93,6 @@ public final class KtrdrTelemetry implements AutoCloseable {
   private final OperationTracker operations;
   private final boolean tracingEnabled;
   private final MetricsServer metricsServer;
-  private final KtrdrLogging logging;
   private final Duration shutdownTimeout;
   private final Thread shutdownHook;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -118,7 +104,6 @@ public final class KtrdrTelemetry implements AutoCloseable {
       TelemetryErrors errors,
       MetricsHandler metricsHandler,
       MetricsServer metricsServer,
-      KtrdrLogging logging,
       KtrdrTelemetryBuilder options) {
     this.sdk = sdk;
     this.resource = resource;
@@ -126,7 +111,6 @@ public final class KtrdrTelemetry implements AutoCloseable {
     this.errors = errors;
     this.metricsHandler = metricsHandler;
     this.metricsServer = metricsServer;
-    this.logging = logging;
     this.tracingEnabled = options.tracing;
     this.shutdownTimeout = options.shutdownTimeout;
     this.httpServerMetrics =
@@ -221,7 +205,6 @@ public final class KtrdrTelemetry implements AutoCloseable {
           "Invalid OpenTelemetry configuration (OTEL_* variables): " + e.getMessage(), e);
     }
     Resource resource = finalResource.get();
-    QUIETED_EXPORTER_LOGGERS.forEach(quiet -> quiet.setLevel(Level.OFF));
 
     registry.register(reader);
     Meter meter = sdk.getMeterProvider().get(INSTRUMENTATION_SCOPE);
@@ -248,15 +231,13 @@ public final class KtrdrTelemetry implements AutoCloseable {
         throw e;
       }
     }
-    KtrdrLogging logging =
-        KtrdrLogging.install(resource, options.workerId, sdk, options.exportLogs);
     logger.info(
         "Telemetry ready: service.name={}, tracing={}, metrics auth={}, jvm metrics={}",
         resource.getAttribute(SERVICE_NAME),
         options.tracing,
         options.metricsAuth,
         options.jvmMetrics);
-    return new KtrdrTelemetry(sdk, resource, registry, errors, handler, server, logging, options);
+    return new KtrdrTelemetry(sdk, resource, registry, errors, handler, server, options);
   }
 
   /**
@@ -385,6 +366,5 @@ public final class KtrdrTelemetry implements AutoCloseable {
           "Telemetry shutdown did not complete within {} ms; pending spans may be lost",
           shutdownTimeout.toMillis());
     }
-    logging.close();
   }
 }

@@ -1,4 +1,4 @@
-package io.ktrdr.telemetry.logging;
+package io.ktrdr.telemetry.logback;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -119,7 +119,8 @@ class JsonLoggingTest {
                               .addKeyValue("complete", true)
                               .log("loaded bars");
                           ctx.result(KtrdrTracing.currentTraceId());
-                        }))) {
+                        }));
+        KtrdrLogback logging = KtrdrLogback.install(app.telemetry)) {
       String traceId = Http.get(app.url("/load/AAPL")).body();
       String exported = receiver.awaitSpan("GET /load/{symbol}").traceId();
 
@@ -155,6 +156,7 @@ class JsonLoggingTest {
             .environment(Map.of())
             .shutdownHook(false)
             .build();
+    KtrdrLogback logging = KtrdrLogback.install(telemetry);
     telemetry
         .operations()
         .run(
@@ -165,6 +167,7 @@ class JsonLoggingTest {
               return null;
             });
     logger.info("between");
+    logging.close();
     telemetry.close();
     logger.info("after close");
 
@@ -190,7 +193,8 @@ class JsonLoggingTest {
                         "OTEL_BLRP_SCHEDULE_DELAY", "50",
                         "OTEL_BSP_SCHEDULE_DELAY", "50"))
                 .shutdownHook(false)
-                .build()) {
+                .build();
+        KtrdrLogback logging = KtrdrLogback.install(telemetry)) {
       String traceId =
           telemetry
               .tracing()
@@ -223,7 +227,8 @@ class JsonLoggingTest {
                 .otlpEndpoint(receiver.endpoint())
                 .environment(Map.of("OTEL_BLRP_SCHEDULE_DELAY", "50"))
                 .shutdownHook(false)
-                .build()) {
+                .build();
+        KtrdrLogback logging = KtrdrLogback.install(telemetry)) {
       logger.info("local only");
       Thread.sleep(500);
       assertThat(receiver.logs()).isEmpty();
@@ -240,7 +245,7 @@ class JsonLoggingTest {
     assertThat(line.get("level").asString()).isEqualTo("ERROR");
     assertThat(line.get("stack_trace").asString())
         .startsWith("java.lang.IllegalStateException: no bars")
-        .contains("at io.ktrdr.telemetry.logging.JsonLoggingTest");
+        .contains("at io.ktrdr.telemetry.logback.JsonLoggingTest");
   }
 
   @Test

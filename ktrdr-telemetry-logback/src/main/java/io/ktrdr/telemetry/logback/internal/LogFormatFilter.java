@@ -1,4 +1,4 @@
-package io.ktrdr.telemetry.logging;
+package io.ktrdr.telemetry.logback.internal;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.filter.Filter;
