@@ -1,4 +1,4 @@
-package io.ktrdr.telemetry.http;
+package io.ktrdr.telemetry.tracing;
 
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.context.Context;
@@ -35,7 +35,7 @@ import javax.net.ssl.SSLParameters;
  * client.send(HttpRequest.newBuilder(workerUri).POST(body).build(), BodyHandlers.ofString());
  * }</pre>
  */
-public final class TracingHttpClient extends HttpClient {
+final class TracingHttpClient extends HttpClient {
   private static final String SCOPE = "io.ktrdr.telemetry.http-client";
   private static final TextMapSetter<HttpRequest.Builder> SETTER =
       (builder, key, value) -> {
@@ -62,7 +62,7 @@ public final class TracingHttpClient extends HttpClient {
   }
 
   /** Wraps {@code delegate}; requests are traced with {@code openTelemetry}. */
-  public static HttpClient wrap(HttpClient delegate, OpenTelemetry openTelemetry) {
+  static HttpClient wrap(HttpClient delegate, OpenTelemetry openTelemetry) {
     if (delegate instanceof TracingHttpClient) {
       return delegate;
     }

@@ -1,4 +1,4 @@
-package io.ktrdr.telemetry.http;
+package io.ktrdr.telemetry.tracing;
 
 import io.opentelemetry.instrumentation.api.semconv.http.HttpClientAttributesGetter;
 import java.net.http.HttpClient;

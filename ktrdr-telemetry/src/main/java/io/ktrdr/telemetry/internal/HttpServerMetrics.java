@@ -1,11 +1,12 @@
-package io.ktrdr.telemetry.http;
+package io.ktrdr.telemetry.internal;
 
-import io.ktrdr.telemetry.internal.TelemetryErrors;
+import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongUpDownCounter;
 import io.opentelemetry.api.metrics.Meter;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * HTTP server metrics after the stable OpenTelemetry semantic conventions, independent of any
@@ -23,6 +24,8 @@ import java.util.Objects;
  *   <li>{@code http.server.active_requests} (up-down counter; {@code http_server_active_requests})
  *       with {@code http.request.method} and {@code url.scheme}.
  * </ul>
+ *
+ * <p>Internal: not part of the public API. Server adapters ({@code KtrdrJavalinPlugin}) use it.
  *
  * <p>Cardinality is bounded by design: {@code http.route} is the matched route template or absent,
  * never the raw path; methods outside the standard nine become {@code _OTHER}. Attribute sets are
@@ -43,7 +46,7 @@ public final class HttpServerMetrics {
   private final ServerAttributes attributes = new ServerAttributes(MAX_CACHED_ROUTES);
   private final TelemetryErrors errors;
 
-  private HttpServerMetrics(Meter meter, TelemetryErrors errors) {
+  HttpServerMetrics(Meter meter, TelemetryErrors errors) {
     this.duration =
         meter
             .histogramBuilder("http.server.request.duration")
@@ -60,10 +63,17 @@ public final class HttpServerMetrics {
     this.errors = errors;
   }
 
-  /** Creates the instruments on {@code meter}. */
-  public static HttpServerMetrics create(Meter meter, TelemetryErrors errors) {
+  /** The instrumentation scope of the HTTP server instruments. */
+  public static final String SCOPE = "io.ktrdr.telemetry.http";
+
+  /**
+   * Creates the instruments on {@code openTelemetry}'s meter for {@link #SCOPE}. Several instances
+   * on one SDK share the instruments (the SDK returns the same instrument for the same name).
+   */
+  public static HttpServerMetrics create(OpenTelemetry openTelemetry) {
+    Objects.requireNonNull(openTelemetry, "openTelemetry");
     return new HttpServerMetrics(
-        Objects.requireNonNull(meter, "meter"), Objects.requireNonNull(errors, "errors"));
+        openTelemetry.getMeterProvider().get(SCOPE), TelemetryErrors.create(openTelemetry));
   }
 
   /**
@@ -100,9 +110,9 @@ public final class HttpServerMetrics {
   public void requestFinished(
       int methodIndex,
       boolean https,
-      String route,
+      @Nullable String route,
       int status,
-      Throwable error,
+      @Nullable Throwable error,
       long durationNanos) {
     try {
       activeRequests.add(-1, attributes.active(methodIndex, https));

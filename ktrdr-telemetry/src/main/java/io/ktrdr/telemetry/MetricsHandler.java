@@ -1,4 +1,4 @@
-package io.ktrdr.telemetry.metrics;
+package io.ktrdr.telemetry;
 
 import io.ktrdr.telemetry.internal.TelemetryErrors;
 import io.prometheus.metrics.exporter.common.PrometheusHttpExchange;
@@ -9,7 +9,6 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.Objects;
 
 /**
  * Serves a scrape of the telemetry's registry over any HTTP server. It delegates to client_java's
@@ -21,7 +20,7 @@ import java.util.Objects;
  *
  * <p>A server needs only a small adapter from its request type to {@link PrometheusHttpExchange}:
  * client_java's {@code HttpExchangeAdapter} for the JDK server (see {@link MetricsServer}), {@code
- * KtrdrJavalinPlugin} for Javalin.
+ * KtrdrJavalinPlugin} for Javalin. Obtain it from {@link KtrdrTelemetry#metricsHandler()}.
  *
  * <pre>{@code
  * MetricsHandler handler = telemetry.metricsHandler();
@@ -45,18 +44,10 @@ public final class MetricsHandler {
     this.errors = errors;
   }
 
-  /**
-   * A handler for {@code registry}, protected by {@code auth}.
-   *
-   * @param errors where scrape failures are logged (once) and counted
-   */
-  public static MetricsHandler create(
+  /** A handler for {@code registry}, protected by {@code auth}; failures go to {@code errors}. */
+  static MetricsHandler create(
       PrometheusRegistry registry, MetricsAuth auth, TelemetryErrors errors) {
-    Objects.requireNonNull(registry, "registry");
-    return new MetricsHandler(
-        new PrometheusScrapeHandler(registry),
-        Objects.requireNonNull(auth, "auth"),
-        Objects.requireNonNull(errors, "errors"));
+    return new MetricsHandler(new PrometheusScrapeHandler(registry), auth, errors);
   }
 
   /** The protection in force. */

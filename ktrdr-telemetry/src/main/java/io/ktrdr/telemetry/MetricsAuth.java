@@ -1,4 +1,4 @@
-package io.ktrdr.telemetry.metrics;
+package io.ktrdr.telemetry;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

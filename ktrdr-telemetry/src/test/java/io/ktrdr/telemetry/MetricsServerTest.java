@@ -1,9 +1,8 @@
-package io.ktrdr.telemetry.metrics;
+package io.ktrdr.telemetry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.ktrdr.telemetry.KtrdrTelemetry;
 import io.ktrdr.telemetry.testing.Http;
 import io.ktrdr.telemetry.testing.Scrape;
 import java.io.UncheckedIOException;
@@ -25,10 +24,8 @@ class MetricsServerTest {
   @Test
   void servesMetricsOnItsOwnPortBoundToLocalhost() {
     try (KtrdrTelemetry telemetry = telemetry(Map.of("KTRDR_METRICS_PORT", "0"))) {
-      MetricsServer server = telemetry.metricsServer().orElseThrow();
-      String base = "http://127.0.0.1:" + server.port();
+      String base = "http://127.0.0.1:" + telemetry.metricsServerPort().orElseThrow();
 
-      assertThat(server.host()).isEqualTo("127.0.0.1");
       HttpResponse<String> response = Http.get(base + "/metrics");
       assertThat(response.statusCode()).isEqualTo(200);
       assertThat(response.headers().firstValue("Content-Type"))
@@ -54,8 +51,7 @@ class MetricsServerTest {
   void protectsTheEndpointWhenConfigured() {
     try (KtrdrTelemetry telemetry =
         telemetry(Map.of("KTRDR_METRICS_PORT", "0", "KTRDR_METRICS_BEARER_TOKEN", "abc"))) {
-      String url =
-          "http://127.0.0.1:" + telemetry.metricsServer().orElseThrow().port() + "/metrics";
+      String url = "http://127.0.0.1:" + telemetry.metricsServerPort().orElseThrow() + "/metrics";
 
       assertThat(Http.get(url).statusCode()).isEqualTo(401);
       assertThat(
@@ -68,17 +64,17 @@ class MetricsServerTest {
   @Test
   void noServerUnlessAPortIsConfigured() {
     try (KtrdrTelemetry telemetry = telemetry(Map.of())) {
-      assertThat(telemetry.metricsServer()).isEmpty();
+      assertThat(telemetry.metricsServerPort()).isEmpty();
     }
   }
 
   @Test
   void aPortInUseFailsWithTheAddress() {
     try (KtrdrTelemetry telemetry = telemetry(Map.of("KTRDR_METRICS_PORT", "0"))) {
-      int taken = telemetry.metricsServer().orElseThrow().port();
+      int taken = telemetry.metricsServerPort().orElseThrow();
 
       assertThatThrownBy(
-              () -> MetricsServer.builder(telemetry.metricsHandler()).port(taken).start())
+              () -> MetricsServer.start(telemetry.metricsHandler(), "127.0.0.1", taken, 1))
           .isInstanceOf(UncheckedIOException.class)
           .hasMessageStartingWith(
               "java.io.IOException: Cannot start the metrics server on 127.0.0.1:" + taken + ": ");

@@ -1,4 +1,4 @@
-package io.ktrdr.telemetry.http;
+package io.ktrdr.telemetry.internal;
 
 import static io.opentelemetry.semconv.ErrorAttributes.ERROR_TYPE;
 import static io.opentelemetry.semconv.HttpAttributes.HTTP_REQUEST_METHOD;
