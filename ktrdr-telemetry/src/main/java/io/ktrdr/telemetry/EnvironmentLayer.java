@@ -67,6 +67,8 @@ final class EnvironmentLayer {
           "OTEL_METRIC_EXPORT_INTERVAL",
           "OTEL_METRIC_EXPORT_TIMEOUT",
           "OTEL_METRICS_EXEMPLAR_FILTER",
+          // Read by OpenTelemetry's JDBC instrumentation from the process environment itself.
+          "OTEL_SEMCONV_STABILITY_OPT_IN",
           PROMETHEUS_HOST,
           PROMETHEUS_PORT);
 

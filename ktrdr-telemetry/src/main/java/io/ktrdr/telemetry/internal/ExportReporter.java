@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * warning when exports start failing, while they keep failing at most one line per {@link
  * TelemetryErrors#LOG_INTERVAL} with the count so far, an info line when an export succeeds again.
  * Every failed batch is counted in {@code
- * ktrdr_telemetry_errors_total{component="<signal>-export"}}; spans lost to failed exports also in
+ * ktrdr_telemetry_errors_total{component="<signal>-export"}; spans lost to failed exports also in
  * {@code ktrdr_telemetry_spans_dropped_total}. The exporters it wraps never throw into the SDK and
  * never block longer than the delegate does.
  *
@@ -158,7 +158,7 @@ public final class ExportReporter {
         logger.warn(
             "Exporting {} failed ({}); they are dropped until the collector answers. Logged again"
                 + " at most once a minute while it lasts; counted in"
-                + " ktrdr_telemetry_errors_total{{component=\"{}\"}}.",
+                + " ktrdr_telemetry_errors_total{component=\"{}\"}.",
             signal,
             reason,
             component);
