@@ -2,6 +2,7 @@ package io.ktrdr.telemetry;
 
 import io.ktrdr.telemetry.config.EnvConfig;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,6 +29,10 @@ final class EnvironmentLayer {
   static final String LOG_FORMAT = "KTRDR_LOG_FORMAT";
   static final String LOG_LEVEL = "KTRDR_LOG_LEVEL";
   static final String LOGS_OTLP_ENABLED = "KTRDR_LOGS_OTLP_ENABLED";
+  static final String HISTOGRAM_MODE = "KTRDR_HISTOGRAM_MODE";
+  static final String HISTOGRAM_MODE_OVERRIDES = "KTRDR_HISTOGRAM_MODE_OVERRIDES";
+  static final String NATIVE_HISTOGRAM_MAX_BUCKETS = "KTRDR_NATIVE_HISTOGRAM_MAX_BUCKETS";
+  static final String NATIVE_HISTOGRAM_MAX_SCALE = "KTRDR_NATIVE_HISTOGRAM_MAX_SCALE";
 
   static final String PROMETHEUS_HOST = "OTEL_EXPORTER_PROMETHEUS_HOST";
   static final String PROMETHEUS_PORT = "OTEL_EXPORTER_PROMETHEUS_PORT";
@@ -50,7 +55,11 @@ final class EnvironmentLayer {
           WORKER_ID,
           LOG_FORMAT,
           LOG_LEVEL,
-          LOGS_OTLP_ENABLED);
+          LOGS_OTLP_ENABLED,
+          HISTOGRAM_MODE,
+          HISTOGRAM_MODE_OVERRIDES,
+          NATIVE_HISTOGRAM_MAX_BUCKETS,
+          NATIVE_HISTOGRAM_MAX_SCALE);
 
   /** {@code OTEL_*} keys honoured as they are named. */
   static final List<String> OTEL_KEYS =
@@ -121,6 +130,14 @@ final class EnvironmentLayer {
     env.bool(TRACING_ENABLED).ifPresent(builder::tracing);
     env.string(WORKER_ID).ifPresent(builder::workerId);
     env.bool(LOGS_OTLP_ENABLED).ifPresent(builder::exportLogs);
+    env.oneOf(HISTOGRAM_MODE, "classic", "native", "both")
+        .map(HistogramMode::parse)
+        .ifPresent(builder::histogramMode);
+    histogramModeOverrides(env).forEach(builder::histogramMode);
+    env.integer(NATIVE_HISTOGRAM_MAX_BUCKETS, 2, 16384, "an integer 2-16384")
+        .ifPresent(builder::nativeHistogramMaxBuckets);
+    env.integer(NATIVE_HISTOGRAM_MAX_SCALE, -4, 20, "an integer -4 to 20")
+        .ifPresent(builder::nativeHistogramMaxScale);
     // Read by ktrdr-telemetry-logback's configuration; validated here so a typo fails start-up.
     env.oneOf(LOG_FORMAT, "json", "text");
     env.oneOf(LOG_LEVEL, "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
@@ -169,6 +186,32 @@ final class EnvironmentLayer {
               + ": expected one of them, or the same value");
     }
     return value.isPresent() ? value : otelValue;
+  }
+
+  /** {@code name=mode} pairs separated by commas, e.g. {@code ktrdr.operation.duration=classic}. */
+  private static Map<String, HistogramMode> histogramModeOverrides(EnvConfig env) {
+    Map<String, HistogramMode> overrides = new LinkedHashMap<>();
+    Optional<String> raw = env.string(HISTOGRAM_MODE_OVERRIDES);
+    if (raw.isEmpty()) {
+      return overrides;
+    }
+    for (String pair : raw.get().split(",")) {
+      String[] parts = pair.split("=", -1);
+      String mode = parts.length == 2 ? parts[1].trim().toLowerCase(Locale.ROOT) : "";
+      if (parts.length != 2
+          || parts[0].isBlank()
+          || parts[0].contains("*")
+          || parts[0].contains("?")
+          || !(mode.equals("classic") || mode.equals("native") || mode.equals("both"))) {
+        throw EnvConfig.invalid(
+            HISTOGRAM_MODE_OVERRIDES,
+            raw.get(),
+            "comma-separated instrument=mode pairs (instrument names without wildcards),"
+                + " mode one of classic, native, both");
+      }
+      overrides.put(parts[0].trim(), HistogramMode.parse(mode));
+    }
+    return overrides;
   }
 
   private static Optional<MetricsAuth> metricsAuth(EnvConfig env) {

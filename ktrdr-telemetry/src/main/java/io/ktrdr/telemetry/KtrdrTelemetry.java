@@ -167,6 +167,12 @@ public final class KtrdrTelemetry implements AutoCloseable {
   static KtrdrTelemetry create(KtrdrTelemetryBuilder options, Map<String, String> otel) {
     PrometheusRegistry registry = new PrometheusRegistry();
     PrometheusMetricReader reader = PrometheusMetricReader.builder().build();
+    HistogramSetup histograms =
+        new HistogramSetup(
+            options.histogramMode,
+            options.histogramModeOverrides,
+            options.nativeHistogramMaxBuckets,
+            options.nativeHistogramMaxScale);
     AtomicReference<Resource> finalResource = new AtomicReference<>(Resource.empty());
     AtomicReference<@Nullable TelemetryErrors> errorsRef = new AtomicReference<>();
     AtomicReference<@Nullable Meter> selfMeter = new AtomicReference<>();
@@ -192,7 +198,9 @@ public final class KtrdrTelemetry implements AutoCloseable {
                     throw new ConfigurationException(
                         "otel.java.metrics.cardinality.limit=" + limit + ": expected at least 1");
                   }
-                  return meters.registerMetricReader(reader, instrumentType -> limit);
+                  histograms.registerViews(meters, limit);
+                  return meters.registerMetricReader(
+                      histograms.reader(reader), instrumentType -> limit);
                 })
             .addSpanExporterCustomizer((exporter, config) -> spanReporter.wrap(exporter))
             .addLogRecordExporterCustomizer((exporter, config) -> logReporter.wrap(exporter))
@@ -210,7 +218,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
     }
     Resource resource = finalResource.get();
 
-    registry.register(reader);
+    registry.register(histograms.collector(reader));
     Meter meter = sdk.getMeterProvider().get(INSTRUMENTATION_SCOPE);
     TelemetryErrors errors = TelemetryErrors.create(sdk);
     errorsRef.set(errors);
@@ -235,12 +243,13 @@ public final class KtrdrTelemetry implements AutoCloseable {
     }
     logger.info(
         "Telemetry ready: service.name={}, tracing={}, traces exporter={}, metrics auth={},"
-            + " jvm metrics={}, standalone metrics server={}",
+            + " jvm metrics={}, histograms={}, standalone metrics server={}",
         resource.getAttribute(SERVICE_NAME),
         options.tracing,
         describeTraceExport(properties),
         options.metricsAuth,
         options.jvmMetrics,
+        options.histogramMode.key(),
         server == null ? "off" : "http://" + server.host() + ":" + server.port() + "/metrics");
     return new KtrdrTelemetry(
         sdk,

@@ -1,6 +1,7 @@
 package io.ktrdr.telemetry;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -33,6 +34,13 @@ public final class KtrdrTelemetryBuilder {
   boolean exportLogs;
   @Nullable String otlpEndpoint;
   Duration shutdownTimeout = Duration.ofSeconds(10);
+  HistogramMode histogramMode = HistogramMode.BOTH;
+  Map<String, HistogramMode> histogramModeOverrides = new LinkedHashMap<>();
+  int nativeHistogramMaxBuckets = DEFAULT_NATIVE_MAX_BUCKETS;
+  int nativeHistogramMaxScale = DEFAULT_NATIVE_MAX_SCALE;
+
+  static final int DEFAULT_NATIVE_MAX_BUCKETS = 160;
+  static final int DEFAULT_NATIVE_MAX_SCALE = 20;
 
   KtrdrTelemetryBuilder() {}
 
@@ -53,6 +61,10 @@ public final class KtrdrTelemetryBuilder {
     copy.exportLogs = exportLogs;
     copy.otlpEndpoint = otlpEndpoint;
     copy.shutdownTimeout = shutdownTimeout;
+    copy.histogramMode = histogramMode;
+    copy.histogramModeOverrides = new LinkedHashMap<>(histogramModeOverrides);
+    copy.nativeHistogramMaxBuckets = nativeHistogramMaxBuckets;
+    copy.nativeHistogramMaxScale = nativeHistogramMaxScale;
     return copy;
   }
 
@@ -197,6 +209,60 @@ public final class KtrdrTelemetryBuilder {
       throw new IllegalArgumentException("shutdownTimeout must be positive, was " + timeout);
     }
     this.shutdownTimeout = timeout;
+    return this;
+  }
+
+  /**
+   * How histograms are aggregated and exposed: {@link HistogramMode#CLASSIC}, {@link
+   * HistogramMode#NATIVE} or {@link HistogramMode#BOTH}. Default {@code BOTH}. Applies to the HTTP
+   * server and client durations, the operation durations and every histogram created through {@link
+   * KtrdrTelemetry#meter(String)}. Overridden by {@code KTRDR_HISTOGRAM_MODE}.
+   */
+  public KtrdrTelemetryBuilder histogramMode(HistogramMode mode) {
+    this.histogramMode = Objects.requireNonNull(mode, "mode");
+    return this;
+  }
+
+  /**
+   * The mode of one histogram instrument, by its OpenTelemetry name (e.g. {@code
+   * ktrdr.operation.duration}), over the default mode. Default: no overrides. Extended by {@code
+   * KTRDR_HISTOGRAM_MODE_OVERRIDES}.
+   */
+  public KtrdrTelemetryBuilder histogramMode(String instrumentName, HistogramMode mode) {
+    requireText(instrumentName, "instrumentName");
+    if (instrumentName.contains("*") || instrumentName.contains("?")) {
+      throw new IllegalArgumentException(
+          "instrumentName must be one instrument's name, without wildcards, was " + instrumentName);
+    }
+    histogramModeOverrides.put(instrumentName, Objects.requireNonNull(mode, "mode"));
+    return this;
+  }
+
+  /**
+   * The most buckets a native histogram keeps per label set; when observations span more, the scale
+   * is lowered (coarser buckets). Default 160. Overridden by {@code
+   * KTRDR_NATIVE_HISTOGRAM_MAX_BUCKETS}.
+   */
+  public KtrdrTelemetryBuilder nativeHistogramMaxBuckets(int maxBuckets) {
+    if (maxBuckets < 2 || maxBuckets > 16384) {
+      throw new IllegalArgumentException(
+          "nativeHistogramMaxBuckets must be 2-16384, was " + maxBuckets);
+    }
+    this.nativeHistogramMaxBuckets = maxBuckets;
+    return this;
+  }
+
+  /**
+   * The finest scale a native histogram starts at (bucket width factor {@code 2^(2^-scale)}).
+   * Default 20; Prometheus stores at most scale 8, so finer scales are exposed at 8. Overridden by
+   * {@code KTRDR_NATIVE_HISTOGRAM_MAX_SCALE}.
+   */
+  public KtrdrTelemetryBuilder nativeHistogramMaxScale(int maxScale) {
+    if (maxScale < -4 || maxScale > 20) {
+      throw new IllegalArgumentException(
+          "nativeHistogramMaxScale must be -4 to 20, was " + maxScale);
+    }
+    this.nativeHistogramMaxScale = maxScale;
     return this;
   }
 

@@ -2,6 +2,7 @@ package io.ktrdr.telemetry.javalin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ktrdr.telemetry.HistogramMode;
 import io.ktrdr.telemetry.testing.Await;
 import io.ktrdr.telemetry.testing.Http;
 import io.ktrdr.telemetry.testing.Scrape;
@@ -79,22 +80,27 @@ class KtrdrJavalinPluginTest {
   }
 
   @Test
-  void usesTheConventionsBucketsInSeconds() {
-    Http.get(app.url("/api/v1/health"));
+  void usesTheConventionsBucketsInSecondsInClassicMode() {
+    try (TestApp classic =
+        TestApp.start(
+            telemetry -> telemetry.histogramMode(HistogramMode.CLASSIC),
+            plugin -> plugin.excludedPaths = List.of("/metrics"))) {
+      Http.get(classic.url("/api/v1/health"));
 
-    Set<String> bounds =
-        scrape()
-            .samples(
-                "http_server_request_duration_seconds_bucket",
-                s -> "/api/v1/health".equals(s.label("http_route")))
-            .stream()
-            .map(s -> s.label("le"))
-            .collect(Collectors.toSet());
+      Set<String> bounds =
+          Scrape.parse(Http.get(classic.url("/metrics")).body())
+              .samples(
+                  "http_server_request_duration_seconds_bucket",
+                  s -> "/api/v1/health".equals(s.label("http_route")))
+              .stream()
+              .map(s -> s.label("le"))
+              .collect(Collectors.toSet());
 
-    assertThat(bounds)
-        .containsExactlyInAnyOrder(
-            "0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.25", "0.5", "0.75", "1.0", "2.5",
-            "5.0", "7.5", "10.0", "+Inf");
+      assertThat(bounds)
+          .containsExactlyInAnyOrder(
+              "0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.25", "0.5", "0.75", "1.0", "2.5",
+              "5.0", "7.5", "10.0", "+Inf");
+    }
   }
 
   @Test
