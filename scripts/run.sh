@@ -46,7 +46,7 @@ for setting in "KTRDR_API_PORT=$api_port" "KTRDR_BACKTEST_WORKER_PORT=$backtest_
 done
 
 # Only what goes into the jar counts (a changed test does not rebuild it).
-if [ ! -f "$jar" ] || [ -n "$(find ktrdr-telemetry/src/main ktrdr-app/src/main pom.xml ktrdr-app/pom.xml ktrdr-telemetry/pom.xml -newer "$jar" -print -quit)" ]; then
+if [ ! -f "$jar" ] || [ -n "$(find ktrdr-telemetry/src/main ktrdr-telemetry-logback/src/main ktrdr-app/src/main pom.xml ktrdr-app/pom.xml ktrdr-telemetry/pom.xml ktrdr-telemetry-logback/pom.xml -newer "$jar" -print -quit)" ]; then
   echo "run: building $jar"
   ./mvnw -B -q -ntp -DskipTests -Dspotless.check.skip=true package -pl ktrdr-app -am
 fi

@@ -3,26 +3,58 @@ package io.ktrdr.bench;
 import io.prometheus.metrics.exporter.common.PrometheusHttpExchange;
 import io.prometheus.metrics.exporter.common.PrometheusHttpRequest;
 import io.prometheus.metrics.exporter.common.PrometheusHttpResponse;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Collections;
 import java.util.Enumeration;
+import java.util.List;
+import java.util.Map;
 
-/** A scrape request for the text format whose response body is counted and discarded. */
+/**
+ * A scrape request (the text format unless request headers ask for another) whose response body is
+ * counted and discarded, or kept when asked.
+ */
 final class NullExchange
     implements PrometheusHttpExchange, PrometheusHttpRequest, PrometheusHttpResponse {
   long bytes;
+  private final Map<String, String> headers;
+  private final ByteArrayOutputStream kept;
+
+  NullExchange() {
+    this(Map.of(), false);
+  }
+
+  /**
+   * @param headers request headers, e.g. {@code Accept} for protobuf
+   * @param keep whether to keep the body for {@link #body()}
+   */
+  NullExchange(Map<String, String> headers, boolean keep) {
+    this.headers = headers;
+    this.kept = keep ? new ByteArrayOutputStream() : null;
+  }
+
+  /** The response body, when kept. */
+  byte[] body() {
+    return kept.toByteArray();
+  }
 
   private final OutputStream sink =
       new OutputStream() {
         @Override
         public void write(int b) {
           bytes++;
+          if (kept != null) {
+            kept.write(b);
+          }
         }
 
         @Override
         public void write(byte[] b, int off, int len) {
           bytes += len;
+          if (kept != null) {
+            kept.write(b, off, len);
+          }
         }
       };
 
@@ -43,7 +75,8 @@ final class NullExchange
 
   @Override
   public Enumeration<String> getHeaders(String name) {
-    return Collections.emptyEnumeration();
+    String value = headers.get(name);
+    return value == null ? Collections.emptyEnumeration() : Collections.enumeration(List.of(value));
   }
 
   @Override

@@ -203,6 +203,26 @@ class StackConfigTest {
   }
 
   @Test
+  void prometheusIngestsNativeHistogramsAndKeepsTheClassicBuckets() {
+    List<String> command = new ArrayList<>();
+    Repo.yaml("compose.yaml")
+        .at("/services/prometheus/command")
+        .forEach(c -> command.add(c.asString()));
+    assertThat(command).contains("--enable-feature=native-histograms");
+    for (String file :
+        List.of("prometheus/prometheus.yml", "prometheus/prometheus.long-term.yml")) {
+      for (JsonNode job : Repo.yaml(file).get("scrape_configs")) {
+        String name = job.get("job_name").asString();
+        if (name.startsWith("ktrdr-")) {
+          assertThat(job.path("always_scrape_classic_histograms").asBoolean(false))
+              .as("%s: %s keeps classic buckets", file, name)
+              .isTrue();
+        }
+      }
+    }
+  }
+
+  @Test
   void theLongTermProfileRemoteWritesToVictoriaMetricsWithTheSameScrapes() {
     JsonNode services = Repo.yaml("compose.yaml").get("services");
     assertThat(services.at("/victoriametrics/profiles/0").asString()).isEqualTo("long-term");

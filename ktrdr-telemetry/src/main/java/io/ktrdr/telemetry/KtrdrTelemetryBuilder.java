@@ -1,9 +1,10 @@
 package io.ktrdr.telemetry;
 
-import io.ktrdr.telemetry.metrics.MetricsAuth;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Options of a {@link KtrdrTelemetry}. Values set here are the application's defaults; at {@link
@@ -18,21 +19,28 @@ import java.util.Objects;
  * }</pre>
  */
 public final class KtrdrTelemetryBuilder {
-  String serviceName;
-  String serviceVersion;
+  @Nullable String serviceName;
+  @Nullable String serviceVersion;
   String deploymentEnvironment = "development";
   boolean jvmMetrics = true;
   MetricsAuth metricsAuth = MetricsAuth.none();
   String metricsServerHost = "127.0.0.1";
   int metricsServerPort = -1;
-  Map<String, String> environment;
+  @Nullable Map<String, String> environment;
   boolean registerGlobal;
   boolean shutdownHook = true;
   boolean tracing = true;
-  String workerId;
+  @Nullable String workerId;
   boolean exportLogs;
-  String otlpEndpoint;
+  @Nullable String otlpEndpoint;
   Duration shutdownTimeout = Duration.ofSeconds(10);
+  HistogramMode histogramMode = HistogramMode.BOTH;
+  Map<String, HistogramMode> histogramModeOverrides = new LinkedHashMap<>();
+  int nativeHistogramMaxBuckets = DEFAULT_NATIVE_MAX_BUCKETS;
+  int nativeHistogramMaxScale = DEFAULT_NATIVE_MAX_SCALE;
+
+  static final int DEFAULT_NATIVE_MAX_BUCKETS = 160;
+  static final int DEFAULT_NATIVE_MAX_SCALE = 20;
 
   KtrdrTelemetryBuilder() {}
 
@@ -53,6 +61,10 @@ public final class KtrdrTelemetryBuilder {
     copy.exportLogs = exportLogs;
     copy.otlpEndpoint = otlpEndpoint;
     copy.shutdownTimeout = shutdownTimeout;
+    copy.histogramMode = histogramMode;
+    copy.histogramModeOverrides = new LinkedHashMap<>(histogramModeOverrides);
+    copy.nativeHistogramMaxBuckets = nativeHistogramMaxBuckets;
+    copy.nativeHistogramMaxScale = nativeHistogramMaxScale;
     return copy;
   }
 
@@ -122,8 +134,10 @@ public final class KtrdrTelemetryBuilder {
   }
 
   /**
-   * The environment variables to read {@code KTRDR_*} and {@code OTEL_*} keys from. Default {@link
-   * System#getenv()}. Pass {@code Map.of()} to ignore the environment (tests).
+   * The whole environment to read {@code KTRDR_*} and {@code OTEL_*} keys from, instead of {@link
+   * System#getenv()} and the {@code otel.*} system properties, which are then not read at all.
+   * Default: the process environment and system properties. Pass {@code Map.of()} to ignore the
+   * environment (tests, embedding).
    */
   public KtrdrTelemetryBuilder environment(Map<String, String> environment) {
     this.environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
@@ -199,6 +213,60 @@ public final class KtrdrTelemetryBuilder {
   }
 
   /**
+   * How histograms are aggregated and exposed: {@link HistogramMode#CLASSIC}, {@link
+   * HistogramMode#NATIVE} or {@link HistogramMode#BOTH}. Default {@code BOTH}. Applies to the HTTP
+   * server and client durations, the operation durations and every histogram created through {@link
+   * KtrdrTelemetry#meter(String)}. Overridden by {@code KTRDR_HISTOGRAM_MODE}.
+   */
+  public KtrdrTelemetryBuilder histogramMode(HistogramMode mode) {
+    this.histogramMode = Objects.requireNonNull(mode, "mode");
+    return this;
+  }
+
+  /**
+   * The mode of one histogram instrument, by its OpenTelemetry name (e.g. {@code
+   * ktrdr.operation.duration}), over the default mode. Default: no overrides. Extended by {@code
+   * KTRDR_HISTOGRAM_MODE_OVERRIDES}.
+   */
+  public KtrdrTelemetryBuilder histogramMode(String instrumentName, HistogramMode mode) {
+    requireText(instrumentName, "instrumentName");
+    if (instrumentName.contains("*") || instrumentName.contains("?")) {
+      throw new IllegalArgumentException(
+          "instrumentName must be one instrument's name, without wildcards, was " + instrumentName);
+    }
+    histogramModeOverrides.put(instrumentName, Objects.requireNonNull(mode, "mode"));
+    return this;
+  }
+
+  /**
+   * The most buckets a native histogram keeps per label set; when observations span more, the scale
+   * is lowered (coarser buckets). Default 160. Overridden by {@code
+   * KTRDR_NATIVE_HISTOGRAM_MAX_BUCKETS}.
+   */
+  public KtrdrTelemetryBuilder nativeHistogramMaxBuckets(int maxBuckets) {
+    if (maxBuckets < 2 || maxBuckets > 16384) {
+      throw new IllegalArgumentException(
+          "nativeHistogramMaxBuckets must be 2-16384, was " + maxBuckets);
+    }
+    this.nativeHistogramMaxBuckets = maxBuckets;
+    return this;
+  }
+
+  /**
+   * The finest scale a native histogram starts at (bucket width factor {@code 2^(2^-scale)}).
+   * Default 20; Prometheus stores at most scale 8, so finer scales are exposed at 8. Overridden by
+   * {@code KTRDR_NATIVE_HISTOGRAM_MAX_SCALE}.
+   */
+  public KtrdrTelemetryBuilder nativeHistogramMaxScale(int maxScale) {
+    if (maxScale < -4 || maxScale > 20) {
+      throw new IllegalArgumentException(
+          "nativeHistogramMaxScale must be -4 to 20, was " + maxScale);
+    }
+    this.nativeHistogramMaxScale = maxScale;
+    return this;
+  }
+
+  /**
    * Applies the environment, builds the SDK and registers the metrics.
    *
    * @throws io.ktrdr.telemetry.config.ConfigException when an environment variable has an invalid
@@ -206,8 +274,8 @@ public final class KtrdrTelemetryBuilder {
    */
   public KtrdrTelemetry build() {
     KtrdrTelemetryBuilder effective = copy();
-    EnvironmentLayer.apply(effective);
-    return KtrdrTelemetry.create(effective);
+    Map<String, String> otel = EnvironmentLayer.apply(effective);
+    return KtrdrTelemetry.create(effective, otel);
   }
 
   private static String requireText(String value, String name) {

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -118,6 +119,31 @@ public final class PrometheusProcess implements AutoCloseable {
         "    static_configs:",
         "      - targets: ['127.0.0.1:" + port + "']",
         "");
+  }
+
+  /**
+   * The no-Docker configuration exactly as scripts/run.sh generates it (the API scraped, the
+   * workers discovered from it), with 1 s periods.
+   */
+  public static String localConfig(int apiPort, int prometheusPort) {
+    try {
+      ProcessBuilder builder =
+          new ProcessBuilder("bash", Repo.path("scripts/prometheus-local-config.sh").toString());
+      builder.environment().put("KTRDR_API_PORT", Integer.toString(apiPort));
+      builder.environment().put("KTRDR_PROMETHEUS_PORT", Integer.toString(prometheusPort));
+      builder.environment().put("KTRDR_PROMETHEUS_SCRAPE_INTERVAL", "1s");
+      Process generate = builder.redirectErrorStream(true).start();
+      String config = new String(generate.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!generate.waitFor(30, TimeUnit.SECONDS) || generate.exitValue() != 0) {
+        throw new AssertionError("prometheus-local-config.sh failed:\n" + config);
+      }
+      return config;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
   }
 
   /** A free TCP port on loopback. */

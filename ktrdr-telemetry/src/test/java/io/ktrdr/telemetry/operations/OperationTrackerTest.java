@@ -94,7 +94,8 @@ class OperationTrackerTest {
                 "ktrdr_operation_duration_seconds_bucket",
                 s -> "completed".equals(s.label("status"))))
         .extracting(s -> s.label("le"))
-        .contains("0.5", "60.0", "3600.0", "+Inf");
+        // The default mode (both) derives classic buckets at powers of two: 0.5 s to 4096 s.
+        .contains("0.5", "64.0", "4096.0", "+Inf");
   }
 
   @Test
