@@ -69,6 +69,12 @@ final class JobRunner implements AutoCloseable {
     return current.get() != null;
   }
 
+  /** The id of the operation running here, or null. */
+  String currentOperation() {
+    Job job = current.get();
+    return job == null ? null : job.id;
+  }
+
   /** Starts the operation unless one is running; returns whether it was accepted. */
   boolean trySubmit(String operationId, Map<String, Object> parameters) {
     Job job = new Job(operationId);
