@@ -19,6 +19,8 @@ import org.slf4j.LoggerFactory;
 public final class KtrdrApp {
   private static final Logger logger = LoggerFactory.getLogger(KtrdrApp.class);
 
+  static final java.time.Duration SHUTDOWN_TIMEOUT = java.time.Duration.ofSeconds(3);
+
   private KtrdrApp() {}
 
   static final String USAGE =
@@ -62,8 +64,10 @@ public final class KtrdrApp {
               .serviceName(worker ? "ktrdr-worker" : "ktrdr-api")
               .serviceVersion(AppVersion.get())
               .registerGlobal(true)
-              // This class's own hook stops the server first, then the telemetry.
-              .shutdownHook(false);
+              // This class's own hook stops the server first, then the telemetry, well inside
+              // Docker's 10 s grace period even when the collector is down.
+              .shutdownHook(false)
+              .shutdownTimeout(SHUTDOWN_TIMEOUT);
       if (worker) {
         builder.workerId(config.workerId());
       }

@@ -50,7 +50,7 @@ final class WorkerHealthChecker implements AutoCloseable {
   private final Duration timeout;
   private final Clock clock;
   private final BooleanSupplier storeReady;
-  private final Instant started;
+  private Instant readySince;
   private final LongCounter lost;
   private final HttpClient client;
   private final ScheduledExecutorService scheduler;
@@ -72,7 +72,6 @@ final class WorkerHealthChecker implements AutoCloseable {
     this.store = store;
     this.clock = clock;
     this.storeReady = storeReady;
-    this.started = clock.instant();
     this.failuresBeforeUnavailable = failuresBeforeUnavailable;
     this.failuresBeforeForget = failuresBeforeForget;
     this.reconcileAfter = reconcileAfter;
@@ -208,11 +207,14 @@ final class WorkerHealthChecker implements AutoCloseable {
 
   /**
    * Operations whose worker is not (or no longer) registered as the process that took them: after
-   * {@code reconcileAfter} (counted from the API's start for operations it found in the database)
-   * they fail with the reason.
+   * {@code reconcileAfter} (counted from when the stored operations were loaded, so that workers
+   * have that long to come back after an API restart) they fail with the reason.
    */
   void reconcile() {
-    boolean graceOver = olderThan(started, reconcileAfter);
+    if (readySince == null) {
+      readySince = clock.instant();
+    }
+    boolean graceOver = olderThan(readySince, reconcileAfter);
     for (OperationRecord record : store.active()) {
       if (!olderThan(record.updatedAt(), reconcileAfter) || !graceOver) {
         continue;

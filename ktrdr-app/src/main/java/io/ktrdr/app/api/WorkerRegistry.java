@@ -67,6 +67,7 @@ public final class WorkerRegistry {
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("worker_id", id);
       json.put("worker_type", type);
+      json.put("instance_id", instance);
       json.put("url", url);
       json.put("status", available ? "available" : "unavailable");
       json.put("consecutive_failures", consecutiveFailures);

@@ -18,6 +18,9 @@ import org.eclipse.jetty.util.Callback;
  * the headers every response carries.
  */
 public final class ServerSetup {
+  /** Server threads at most: connections beyond wait in the selector, costing no thread. */
+  public static final int MAX_THREADS = 200;
+
   /** The largest body any route accepts; routes set smaller limits of their own. */
   public static final int MAX_BODY = 256 * 1024;
 
@@ -39,6 +42,10 @@ public final class ServerSetup {
       JavalinConfig config, RouteCatalog catalog, RequestGuard guard, Duration idleTimeout) {
     config.startup.showJavalinBanner = false;
     config.http.maxRequestSize = MAX_BODY;
+    org.eclipse.jetty.util.thread.QueuedThreadPool threads =
+        new org.eclipse.jetty.util.thread.QueuedThreadPool(MAX_THREADS, 8, 30_000);
+    threads.setName("ktrdr-http");
+    config.jetty.threadPool = threads;
     // A client that goes away mid-body is its own failure, not the server's.
     config.jetty.clientAbortStatus = 400;
     Json.configure(config, catalog);

@@ -57,8 +57,7 @@ final class ApiClient {
     if (end != null) {
       url.append("end=").append(encode(end));
     }
-    HttpResponse<String> response =
-        client.send(request(url.toString()).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response = sendRetrying(request(url.toString()).build());
     if (response.statusCode() != 200) {
       throw new IOException(
           "The API answered " + response.statusCode() + " for bars: " + response.body());
@@ -66,6 +65,28 @@ final class ApiClient {
     JsonNode body = Json.MAPPER.readTree(response.body());
     return Json.MAPPER.convertValue(
         body.get("bars"), new tools.jackson.core.type.TypeReference<List<Bar>>() {});
+  }
+
+  /**
+   * Sends {@code request}, retrying while the API cannot be reached or answers 503 (it may be
+   * restarting), for up to {@link #FINAL_REPORT_RETRY}.
+   */
+  private HttpResponse<String> sendRetrying(HttpRequest request)
+      throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + FINAL_REPORT_RETRY.toNanos();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 503 || System.nanoTime() > deadline) {
+          return response;
+        }
+      } catch (IOException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+      }
+      Thread.sleep(Math.min(2000, 100L * attempt));
+    }
   }
 
   /**
@@ -103,7 +124,8 @@ final class ApiClient {
               response.body());
           return;
         }
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
+        // A report must never fail the operation: the API may be restarting.
         if (!retry) {
           logger.warn(
               "Could not report {} of {} to the API: {}", status, operationId, e.toString());

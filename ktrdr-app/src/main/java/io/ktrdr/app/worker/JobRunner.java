@@ -136,7 +136,7 @@ final class JobRunner implements AutoCloseable {
       api.report(job.id, "cancelled", 0, "cancelled", null, "Cancelled on request");
     } catch (Exception e) {
       operation.fail(e);
-      logger.warn("Operation failed: {}", e.getMessage());
+      logger.warn("Operation failed: {}", e.toString());
       api.report(
           job.id,
           "failed",
