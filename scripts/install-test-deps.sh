@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need and a fresh machine may lack:
-# Prometheus (prometheus, promtool) and Alertmanager (amtool) from Debian's packages.
+# Prometheus (prometheus, promtool) and Alertmanager (amtool) from Debian's packages, and
+# PostgreSQL (initdb, postgres: the app's PostgresIT starts its own server).
 # Does nothing when they are already installed. Needs root or sudo for apt-get.
 set -euo pipefail
 
@@ -8,15 +9,18 @@ missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-test-deps: prometheus, promtool and amtool are installed"
+  echo "install-test-deps: prometheus, promtool, amtool and postgresql are installed"
   exit 0
 fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "install-test-deps: missing ${missing[*]} and no apt-get here;" \
-       "install Prometheus 2.42+ and Alertmanager 0.25+ and put them on PATH" >&2
+       "install Prometheus 2.42+, Alertmanager 0.25+ and PostgreSQL 15+ and put them on PATH" >&2
   exit 1
 fi
 
@@ -31,3 +35,4 @@ $sudo apt-get update -qq
 # The packages' service scripts may try to start daemons; the tests start their own.
 $sudo apt-get install -y -qq --no-install-recommends ${packages} >/dev/null
 command -v prometheus promtool amtool
+ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null || command -v initdb
