@@ -49,6 +49,8 @@ import java.util.stream.Collectors;
  * @param operationsMax {@code KTRDR_OPERATIONS_MAX}: operations kept, default 10000
  * @param retention {@code KTRDR_OPERATIONS_RETENTION_HOURS}: finished operations kept, default 168
  * @param maxWorkers {@code KTRDR_MAX_WORKERS}: registered workers at most, default 100
+ * @param clusterSecretAccepted {@code KTRDR_CLUSTER_SECRET_ACCEPTED} or its {@code _FILE}: a second
+ *     secret accepted (never sent) while the cluster secret is rotated
  * @param databaseUser {@code KTRDR_DATABASE_USER}: the database user, optional
  * @param databasePassword {@code KTRDR_DATABASE_PASSWORD} or {@code KTRDR_DATABASE_PASSWORD_FILE}:
  *     the database password, optional
@@ -80,7 +82,8 @@ public record AppConfig(
     Duration retention,
     int maxWorkers,
     Optional<String> databaseUser,
-    Optional<String> databasePassword) {
+    Optional<String> databasePassword,
+    Optional<String> clusterSecretAccepted) {
 
   public static final String ROLE = "KTRDR_ROLE";
   static final String HOST = "KTRDR_HOST";
@@ -97,6 +100,7 @@ public record AppConfig(
   static final String FAILURES_FORGET = "KTRDR_WORKER_FAILURES_FORGET";
   static final String STEP_DELAY = "KTRDR_SIMULATION_STEP_DELAY_MS";
   public static final String CLUSTER_SECRET = "KTRDR_CLUSTER_SECRET";
+  public static final String CLUSTER_SECRET_ACCEPTED = "KTRDR_CLUSTER_SECRET_ACCEPTED";
   public static final String API_TOKEN = "KTRDR_API_TOKEN";
   static final String WORKER_ALLOWED_HOSTS = "KTRDR_WORKER_ALLOWED_HOSTS";
   static final String ALLOWED_HOSTS = "KTRDR_ALLOWED_HOSTS";
@@ -211,13 +215,28 @@ public record AppConfig(
         Duration.ofHours(env.integer(RETENTION, 1, 87_600, "hours 1-87600").orElse(168)),
         env.integer(MAX_WORKERS, 1, 10_000, "a count 1-10000").orElse(100),
         env.string(DATABASE_USER),
-        env.secretOrFile(DATABASE_PASSWORD));
+        env.secretOrFile(DATABASE_PASSWORD),
+        accepted(env));
+  }
+
+  private static Optional<String> accepted(EnvConfig env) {
+    Optional<String> accepted = env.secretOrFile(CLUSTER_SECRET_ACCEPTED);
+    if (accepted.isPresent() && accepted.get().length() < MIN_SECRET_LENGTH) {
+      throw EnvConfig.conflict(
+          CLUSTER_SECRET_ACCEPTED,
+          CLUSTER_SECRET_ACCEPTED
+              + "=<hidden>: expected at least "
+              + MIN_SECRET_LENGTH
+              + " characters");
+    }
+    return accepted;
   }
 
   /** Every secret value configured, for {@link Redactor}. */
   public List<String> secrets() {
     List<String> secrets = new java.util.ArrayList<>();
     secrets.add(clusterSecret);
+    clusterSecretAccepted.ifPresent(secrets::add);
     apiToken.ifPresent(secrets::add);
     databasePassword.ifPresent(secrets::add);
     return secrets;

@@ -101,7 +101,9 @@ public final class ApiServer implements AutoCloseable {
             database.dataSource(), Clock.systemUTC(), config.operationsMax(), config.retention());
     Meter meter = telemetry.meter("io.ktrdr.app.api");
     WorkerRegistry registry = new WorkerRegistry(Clock.systemUTC(), meter, config.maxWorkers());
-    Credentials credentials = new Credentials(config.clusterSecret(), config.apiToken(), meter);
+    Credentials credentials =
+        new Credentials(
+            config.clusterSecret(), config.clusterSecretAccepted(), config.apiToken(), meter);
     HttpClient plainClient = ServerSetup.client(config.workerConnectTimeout());
     HttpClient workerClient =
         telemetry.tracing().httpClient(ServerSetup.client(config.workerConnectTimeout()));

@@ -23,12 +23,23 @@ public final class Credentials {
   private static final AttributeKey<String> REASON = AttributeKey.stringKey("reason");
 
   private final byte[] clusterDigest;
+  private final byte[] acceptedDigest;
   private final byte[] tokenDigest;
   private final String clusterHeader;
   private final LongCounter failures;
 
-  public Credentials(String clusterSecret, Optional<String> apiToken, Meter meter) {
+  /**
+   * @param clusterSecret sent on every call to the other side, and accepted
+   * @param acceptedSecret also accepted, never sent (while the cluster secret is rotated)
+   * @param apiToken the user token, when the user-facing API requires one
+   */
+  public Credentials(
+      String clusterSecret,
+      Optional<String> acceptedSecret,
+      Optional<String> apiToken,
+      Meter meter) {
     this.clusterDigest = digest(clusterSecret);
+    this.acceptedDigest = acceptedSecret.map(Credentials::digest).orElse(clusterDigest);
     this.tokenDigest = apiToken.map(Credentials::digest).orElse(null);
     this.clusterHeader = "Bearer " + clusterSecret;
     this.failures =
@@ -49,12 +60,6 @@ public final class Credentials {
     return clusterHeader;
   }
 
-  /** Whether the request carries the cluster secret. */
-  public boolean isCluster(Context ctx) {
-    String bearer = bearer(ctx);
-    return bearer != null && MessageDigest.isEqual(digest(bearer), clusterDigest);
-  }
-
   /** Checks {@code access}; 401 with a JSON error when the credentials are missing or wrong. */
   public void require(Context ctx, Access access) {
     if (access == Access.PUBLIC || (access == Access.USER && tokenDigest == null)) {
@@ -68,7 +73,7 @@ public final class Credentials {
     }
     byte[] presented = digest(bearer);
     boolean valid =
-        MessageDigest.isEqual(presented, clusterDigest)
+        isClusterDigest(presented)
             || (access == Access.USER && MessageDigest.isEqual(presented, tokenDigest));
     if (!valid) {
       failures.add(1, Attributes.of(REALM, realm, REASON, "invalid"));
@@ -81,6 +86,13 @@ public final class Credentials {
     failures.add(
         1, Attributes.of(REALM, access == Access.CLUSTER ? "cluster" : "api", REASON, "forbidden"));
     return ApiException.forbidden(message);
+  }
+
+  private boolean isClusterDigest(byte[] presented) {
+    // Both compared, always: the time taken does not tell which one matched.
+    boolean current = MessageDigest.isEqual(presented, clusterDigest);
+    boolean accepted = MessageDigest.isEqual(presented, acceptedDigest);
+    return current | accepted;
   }
 
   private static String bearer(Context ctx) {

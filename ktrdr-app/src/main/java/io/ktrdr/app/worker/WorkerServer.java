@@ -60,6 +60,7 @@ public final class WorkerServer implements AutoCloseable {
     Credentials credentials =
         new Credentials(
             config.clusterSecret(),
+            config.clusterSecretAccepted(),
             java.util.Optional.empty(),
             telemetry.meter("io.ktrdr.app.worker"));
     ApiClient api =
