@@ -284,6 +284,10 @@ class AttackIT {
     assertThat(textPlain.statusCode()).isEqualTo(415);
     assertThat(crossSite.statusCode()).isEqualTo(403);
     assertThat(rebinding.statusCode()).isEqualTo(403);
+    // HTTP/1.0 needs no Host header: refused all the same, not a 500.
+    HttpResponse<String> noHost =
+        rawStatus("DELETE /api/v1/operations/x HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
+    assertThat(noHost.statusCode()).isEqualTo(403);
   }
 
   @Test

@@ -124,7 +124,6 @@ public final class ApiServer implements AutoCloseable {
             config.workerRequestTimeout());
     RequestGuard guard =
         new RequestGuard(credentials, allowedHosts(config), config.allowedOrigins());
-    int[] boundPort = {config.port()};
     WorkerUrlPolicy[] urlPolicy = new WorkerUrlPolicy[1];
     RouteCatalog catalog =
         routes(
@@ -161,7 +160,6 @@ public final class ApiServer implements AutoCloseable {
               ServerSetup.configure(javalin, catalog, guard, config.idleTimeout());
             });
     app.start(config.host(), config.port());
-    boundPort[0] = app.port();
     urlPolicy[0] = new WorkerUrlPolicy(config.workerAllowList(), app.port());
     Thread initializer = new Thread(() -> initialize(database, store, ready), "ktrdr-db-init");
     initializer.setDaemon(true);
@@ -529,13 +527,14 @@ public final class ApiServer implements AutoCloseable {
 
   /** The docs page runs only our own scripts and styles, and cannot be framed. */
   static final String DOCS_POLICY =
-      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+      "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
           + " connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
   private static final String SWAGGER_INIT =
       "window.ui = SwaggerUIBundle({url: '"
           + PREFIX
-          + "/openapi.json', dom_id: '#swagger-ui', queryConfigEnabled: false});\n";
+          + "/openapi.json', dom_id: '#swagger-ui',"
+          + " queryConfigEnabled: false, validatorUrl: null});\n";
 
   private static Map<String, Object> pageBody(
       String name, List<Map<String, Object>> items, long total, int limit, int offset) {

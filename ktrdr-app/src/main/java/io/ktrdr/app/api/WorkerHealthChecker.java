@@ -75,7 +75,8 @@ final class WorkerHealthChecker implements AutoCloseable {
     this.failuresBeforeUnavailable = failuresBeforeUnavailable;
     this.failuresBeforeForget = failuresBeforeForget;
     this.reconcileAfter = reconcileAfter;
-    this.timeout = timeout.compareTo(interval) < 0 ? timeout : interval;
+    // Not shortened to the interval: a slow answer under load is not a dead worker.
+    this.timeout = timeout;
     this.client = client;
     this.lost =
         meter

@@ -78,7 +78,8 @@ public final class Json {
     config.routes.error(
         404,
         ctx -> {
-          if (ctx.result() == null || !ctx.res().getContentType().startsWith("application/json")) {
+          String type = ctx.res().getContentType();
+          if (ctx.result() == null || type == null || !type.startsWith("application/json")) {
             ctx.json(
                 error("not_found", "No such resource: " + RequestGuard.abbreviate(ctx.path())));
           }

@@ -190,6 +190,9 @@ public final class RequestGuard {
 
   /** {@code value} made printable and cut to 80 characters, for error messages and logs. */
   public static String abbreviate(String value) {
+    if (value == null) {
+      return "(none)";
+    }
     String printable = value.replaceAll("[^\\x20-\\x7e]", "?");
     return printable.length() > 80 ? printable.substring(0, 80) + "..." : printable;
   }
