@@ -359,6 +359,20 @@ class AttackIT {
   }
 
   @Test
+  void idleConnectionsAndSlowHeadersAreClosed() throws Exception {
+    for (String sent : List.of("", "GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")) {
+      try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), apiPort)) {
+        socket.setSoTimeout(15_000);
+        socket.getOutputStream().write(sent.getBytes(StandardCharsets.US_ASCII));
+        long started = System.nanoTime();
+        // KTRDR_HTTP_IDLE_TIMEOUT_MS is 3000 here: the server closes, the read sees the end.
+        assertThat(socket.getInputStream().read()).isEqualTo(-1);
+        assertThat((System.nanoTime() - started) / 1_000_000).isBetween(2000L, 10_000L);
+      }
+    }
+  }
+
+  @Test
   void errorsBeforeRoutingAreJson() {
     HttpResponse<String> header =
         rawStatus(

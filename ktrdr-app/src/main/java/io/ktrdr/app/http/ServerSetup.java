@@ -59,11 +59,18 @@ public final class ServerSetup {
     config.jetty.modifyServer(
         server -> {
           server.setErrorHandler(new JsonErrorHandler());
-          for (var connector : server.getConnectors()) {
-            if (connector instanceof org.eclipse.jetty.server.AbstractConnector abstractConnector) {
-              abstractConnector.setIdleTimeout(idleTimeout.toMillis());
-            }
-          }
+          // Javalin adds its connector after this hook: set the timeout as the server starts.
+          server.addEventListener(
+              new org.eclipse.jetty.util.component.LifeCycle.Listener() {
+                @Override
+                public void lifeCycleStarting(org.eclipse.jetty.util.component.LifeCycle event) {
+                  for (var connector : server.getConnectors()) {
+                    if (connector instanceof org.eclipse.jetty.server.AbstractConnector c) {
+                      c.setIdleTimeout(idleTimeout.toMillis());
+                    }
+                  }
+                }
+              });
         });
     config.jetty.modifyServletContextHandler(
         context -> context.setErrorHandler(new JsonErrorHandler()));
