@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need and a fresh machine may lack:
-# Prometheus (prometheus, promtool), Alertmanager (amtool) and VictoriaMetrics (the long-term
-# store of the compose profile) from Debian's packages.
+# Prometheus (prometheus, promtool), Alertmanager (amtool), VictoriaMetrics (the long-term store of
+# the compose profile) and PostgreSQL (initdb, postgres: the app's PostgresIT starts its own
+# server), from Debian's packages.
 # Does nothing when they are already installed. Needs root or sudo for apt-get.
 set -euo pipefail
 
@@ -10,15 +11,18 @@ command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v victoria-metrics >/dev/null 2>&1 || missing+=(victoria-metrics)
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-test-deps: prometheus, promtool, amtool and victoria-metrics are installed"
+  echo "install-test-deps: prometheus, promtool, amtool, victoria-metrics and postgresql are installed"
   exit 0
 fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "install-test-deps: missing ${missing[*]} and no apt-get here;" \
-       "install Prometheus 2.42+, Alertmanager 0.25+ and VictoriaMetrics 1.79+ and put them on PATH" >&2
+       "install Prometheus 2.42+, Alertmanager 0.25+, VictoriaMetrics 1.79+ and PostgreSQL 15+ and put them on PATH" >&2
   exit 1
 fi
 
@@ -33,3 +37,4 @@ $sudo apt-get update -qq
 # The packages' service scripts may try to start daemons; the tests start their own.
 $sudo apt-get install -y -qq --no-install-recommends ${packages} >/dev/null
 command -v prometheus promtool amtool victoria-metrics
+ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null || command -v initdb

@@ -51,6 +51,16 @@ if [ ! -f "$jar" ] || [ -n "$(find ktrdr-telemetry/src/main ktrdr-telemetry-logb
   ./mvnw -B -q -ntp -DskipTests -Dspotless.check.skip=true package -pl ktrdr-app -am
 fi
 
+# The API and its workers authenticate each other with a shared secret (docs/security.md):
+# unless one is given, a random one is made once and kept in .run/ (readable by this user only).
+if [ -z "${KTRDR_CLUSTER_SECRET:-}" ] && [ -z "${KTRDR_CLUSTER_SECRET_FILE:-}" ]; then
+  mkdir -p .run
+  if [ ! -s .run/cluster-secret ]; then
+    (umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > .run/cluster-secret)
+  fi
+  export KTRDR_CLUSTER_SECRET_FILE="$PWD/.run/cluster-secret"
+fi
+
 pids=()
 stop() {
   trap - INT TERM EXIT

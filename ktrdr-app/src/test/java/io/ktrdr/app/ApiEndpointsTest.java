@@ -4,6 +4,7 @@ import static io.ktrdr.app.testing.Cluster.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ktrdr.app.testing.AppProcess;
 import io.ktrdr.app.testing.Cluster;
 import io.ktrdr.app.testing.PrometheusProcess;
 import io.ktrdr.telemetry.config.ConfigException;
@@ -101,7 +102,47 @@ class ApiEndpointsTest {
             "bad_request",
             "start (2024-02-01T00:00:00Z) is after end (2024-01-01T00:00:00Z)"),
         Arguments.of(
-            "POST", "/api/v1/backtests/start", "{\"symbol\": \"AAPL\",", 400, "bad_request", null),
+            "POST",
+            "/api/v1/backtests/start",
+            "{\"symbol\": \"AAPL\",",
+            400,
+            "bad_request",
+            "Malformed JSON at line 1, column 19"),
+        Arguments.of(
+            "POST",
+            "/api/v1/backtests/start",
+            "{\"symbol\":\"AAPL\",\"fast_period\":\"ten\"}",
+            400,
+            "bad_request",
+            "Field 'fast_period' has the wrong type or value"),
+        Arguments.of(
+            "POST",
+            "/api/v1/backtests/start",
+            "{\"symbol\":\"AAPL\",\"fastperiod\":5}",
+            400,
+            "bad_request",
+            "Unknown field 'fastperiod'"),
+        Arguments.of(
+            "GET",
+            "/api/v1/data/AAPL/1d?start=%2B999999999-01-01T00:00:00Z",
+            null,
+            400,
+            "bad_request",
+            "start must be between 1970-01-01 and 2100-01-01, was +999999999-01-01T00:00:00Z"),
+        Arguments.of(
+            "GET",
+            "/api/v1/data/AAPL/1d?end=2999-01-01",
+            null,
+            400,
+            "bad_request",
+            "end must be between 1970-01-01 and 2100-01-01, was 2999-01-01T00:00:00Z"),
+        Arguments.of(
+            "POST",
+            "/api/v1/backtests/start",
+            "{\"symbol\":\"AAPL\",\"start\":\"2024-12-30\"}",
+            400,
+            "bad_request",
+            "Not enough bars: 2 1d bars of AAPL in the range, at least 31 needed"),
         Arguments.of(
             "POST",
             "/api/v1/backtests/start",
@@ -159,20 +200,19 @@ class ApiEndpointsTest {
             "not_found",
             "Unknown operation: op_missing"),
         Arguments.of(
-            "POST", "/api/v1/workers/register",
-            "{\"worker_id\":\"w1\",\"worker_type\":\"gpu\",\"url\":\"http://127.0.0.1:1\"}", 400,
-            "bad_request", "worker_type must be backtesting or training"),
-        Arguments.of(
-            "POST", "/api/v1/workers/register",
-            "{\"worker_id\":\"w1\",\"worker_type\":\"training\",\"url\":\"ftp://x\"}", 400,
-            "bad_request", "url must be an http:// or https:// URL"),
-        Arguments.of(
             "GET",
             "/api/v1/nothing-here",
             null,
             404,
             "not_found",
-            "Endpoint GET /api/v1/nothing-here not found"));
+            "Endpoint GET /api/v1/nothing-here not found"),
+        Arguments.of(
+            "PUT",
+            "/api/v1/operations/op_x",
+            "{}",
+            405,
+            "method_not_allowed",
+            "Method PUT is not allowed here; allowed: GET, DELETE"));
   }
 
   @ParameterizedTest
@@ -185,12 +225,61 @@ class ApiEndpointsTest {
     JsonNode json = json(response);
     assertThat(json.propertyNames()).containsExactly("error", "message");
     assertThat(json.get("error").asString()).isEqualTo(error);
-    if (message != null) {
-      assertThat(json.get("message").asString()).isEqualTo(message);
-    } else {
-      assertThat(json.get("message").asString()).startsWith("Malformed JSON body: ");
+    assertThat(json.get("message").asString()).isEqualTo(message);
+    assertThat(response.body())
+        .doesNotContain("\tat ")
+        .doesNotContain("Exception")
+        .doesNotContain("tools.jackson")
+        .doesNotContain("io.ktrdr")
+        .doesNotContain("`");
+    if (status == 405) {
+      assertThat(response.headers().firstValue("Allow")).hasValue("GET, DELETE");
     }
-    assertThat(response.body()).doesNotContain("\tat ").doesNotContain("Exception");
+  }
+
+  static Stream<Arguments> badRegistrations() {
+    return Stream.of(
+        Arguments.of(
+            "{\"worker_id\":\"w1\",\"worker_type\":\"gpu\",\"instance_id\":\"i1\","
+                + "\"url\":\"http://127.0.0.1:1\"}",
+            400,
+            "worker_type must be backtesting or training"),
+        Arguments.of(
+            "{\"worker_id\":\"w1\",\"worker_type\":\"training\",\"instance_id\":\"i1\","
+                + "\"url\":\"ftp://x\"}",
+            400,
+            "url must use http or https"),
+        Arguments.of(
+            "{\"worker_id\":\"w1\",\"worker_type\":\"training\",\"instance_id\":\"i1\","
+                + "\"url\":\"http://u:p@127.0.0.1:1\"}",
+            400,
+            "url must not carry user info"),
+        Arguments.of(
+            "{\"worker_id\":\"w1\",\"worker_type\":\"training\",\"instance_id\":\"i1\","
+                + "\"url\":\"http://127.0.0.1:1/?next=x\"}",
+            400,
+            "url must not carry a query or a fragment"),
+        Arguments.of(
+            "{\"worker_id\":\"w1\",\"worker_type\":\"training\",\"instance_id\":\"i1\","
+                + "\"url\":\"http://127.0.0.1:1/api/v1\"}",
+            400,
+            "url must not carry a path: the worker's routes are fixed"),
+        Arguments.of(
+            "{\"worker_id\":\"w1\",\"worker_type\":\"training\",\"instance_id\":\"i1\","
+                + "\"url\":\"http://10.1.2.3:5003\"}",
+            403,
+            "url host is not allowed for workers; see KTRDR_WORKER_ALLOWED_HOSTS"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("badRegistrations")
+  void workerUrlsAreValidated(String body, int status, String message) {
+    HttpResponse<String> response =
+        Cluster.send(
+            "POST", cluster.apiUrl("/api/v1/workers/register"), body, Cluster.asWorker("w1"));
+
+    assertThat(response.statusCode()).isEqualTo(status);
+    assertThat(json(response).get("message").asString()).isEqualTo(message);
   }
 
   @Test
@@ -210,11 +299,17 @@ class ApiEndpointsTest {
 
   @Test
   void workersCanRegisterAndAreListed() {
+    String registration =
+        "{\"worker_id\":\"listed-1\",\"worker_type\":\"training\",\"instance_id\":\"i-1\","
+            + "\"url\":\"http://127.0.0.1:9/\"}";
+    assertThat(cluster.api("POST", "/api/v1/workers/register", registration).statusCode())
+        .isEqualTo(401);
     HttpResponse<String> response =
-        cluster.api(
+        Cluster.send(
             "POST",
-            "/api/v1/workers/register",
-            "{\"worker_id\":\"listed-1\",\"worker_type\":\"training\",\"url\":\"http://127.0.0.1:9/\"}");
+            cluster.apiUrl("/api/v1/workers/register"),
+            registration,
+            Cluster.asWorker("listed-1"));
 
     assertThat(response.statusCode()).isEqualTo(200);
     JsonNode workers = json(cluster.api("GET", "/api/v1/workers", null)).get("workers");
@@ -232,7 +327,8 @@ class ApiEndpointsTest {
             "KTRDR_WORKER_TYPE=gpu: expected one of backtesting, training"),
         Arguments.of(
             Map.of("KTRDR_API_URL", "localhost:8000"),
-            "KTRDR_API_URL=localhost:8000: expected an http:// or https:// URL"),
+            "KTRDR_API_URL=localhost:8000: expected an http:// or https:// URL without user info,"
+                + " query or fragment"),
         Arguments.of(
             Map.of("KTRDR_DATABASE_URL", "postgres://db"),
             "KTRDR_DATABASE_URL=postgres://db: expected a JDBC URL starting with jdbc:"),
@@ -247,15 +343,16 @@ class ApiEndpointsTest {
   @ParameterizedTest
   @MethodSource("invalidAppConfig")
   void invalidAppConfigurationNamesTheKey(Map<String, String> env, String message) {
-    assertThatThrownBy(() -> AppConfig.from(EnvConfig.of(env)))
+    assertThatThrownBy(() -> AppConfig.from(EnvConfig.of(AppProcess.withSecret(env))))
         .isInstanceOf(ConfigException.class)
         .hasMessage(message);
   }
 
   @Test
   void defaultsBindLocalhost() {
-    AppConfig api = AppConfig.from(EnvConfig.of(Map.of()));
-    AppConfig worker = AppConfig.from(EnvConfig.of(Map.of("KTRDR_ROLE", "worker")));
+    AppConfig api = AppConfig.from(EnvConfig.of(AppProcess.withSecret(Map.of())));
+    AppConfig worker =
+        AppConfig.from(EnvConfig.of(AppProcess.withSecret(Map.of("KTRDR_ROLE", "worker"))));
 
     assertThat(api.host()).isEqualTo("127.0.0.1");
     assertThat(api.port()).isEqualTo(8000);

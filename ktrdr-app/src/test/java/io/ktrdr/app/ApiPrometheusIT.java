@@ -28,7 +28,9 @@ class ApiPrometheusIT {
                 .build();
         ApiServer api =
             ApiServer.start(
-                AppConfig.from(io.ktrdr.telemetry.config.EnvConfig.of(Map.of("KTRDR_PORT", "0"))),
+                AppConfig.from(
+                    io.ktrdr.telemetry.config.EnvConfig.of(
+                        io.ktrdr.app.testing.AppProcess.withSecret(Map.of("KTRDR_PORT", "0")))),
                 telemetry)) {
       HttpClient client = HttpClient.newHttpClient();
       String base = "http://127.0.0.1:" + api.port();

@@ -2,6 +2,7 @@ package io.ktrdr.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ktrdr.app.testing.AppProcess;
 import io.ktrdr.app.testing.Repo;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -37,11 +38,49 @@ class ConfigExitIT {
         Arguments.of(
             "KTRDR_API_URL",
             "localhost",
-            "KTRDR_API_URL=localhost: expected an http:// or https:// URL"),
+            "KTRDR_API_URL=localhost: expected an http:// or https:// URL without user info, query"
+                + " or fragment"),
         Arguments.of(
             "KTRDR_WORKER_URL",
             "ftp://x",
-            "KTRDR_WORKER_URL=ftp://x: expected an http:// or https:// URL"),
+            "KTRDR_WORKER_URL=ftp://x: expected an http:// or https:// URL without user info, query"
+                + " or fragment"),
+        Arguments.of(
+            "KTRDR_CLUSTER_SECRET",
+            "short-secret",
+            "KTRDR_CLUSTER_SECRET=<hidden>: expected at least 32 characters, got 12"),
+        Arguments.of(
+            "KTRDR_API_TOKEN",
+            "tiny-token",
+            "KTRDR_API_TOKEN=<hidden>: expected at least 16 characters"),
+        Arguments.of(
+            "KTRDR_WORKER_ALLOWED_HOSTS",
+            "10.0.0.0/99",
+            "KTRDR_WORKER_ALLOWED_HOSTS=10.0.0.0/99: expected a comma-separated list of host names, IP"
+                + " addresses or CIDR networks (bad prefix length: 10.0.0.0/99)"),
+        Arguments.of(
+            "KTRDR_ALLOWED_ORIGINS",
+            "evil.example",
+            "KTRDR_ALLOWED_ORIGINS=evil.example: expected a comma-separated list of origins"
+                + " (scheme://host[:port])"),
+        Arguments.of(
+            "KTRDR_WORKER_REQUEST_TIMEOUT_MS",
+            "0",
+            "KTRDR_WORKER_REQUEST_TIMEOUT_MS=0: expected milliseconds 100-60000"),
+        Arguments.of(
+            "KTRDR_HTTP_IDLE_TIMEOUT_MS",
+            "1",
+            "KTRDR_HTTP_IDLE_TIMEOUT_MS=1: expected milliseconds 1000-600000"),
+        Arguments.of(
+            "KTRDR_OPERATION_RECONCILE_MS",
+            "soon",
+            "KTRDR_OPERATION_RECONCILE_MS=soon: expected milliseconds 500-3600000"),
+        Arguments.of(
+            "KTRDR_OPERATIONS_MAX", "1", "KTRDR_OPERATIONS_MAX=1: expected a count 10-10000000"),
+        Arguments.of(
+            "KTRDR_DATABASE_URL",
+            "postgresql://u:hunter2@db/x",
+            "KTRDR_DATABASE_URL=postgresql://u:***@db/x: expected a JDBC URL starting with jdbc:"),
         Arguments.of(
             "KTRDR_WORKER_HEALTH_INTERVAL_MS",
             "0",
@@ -103,6 +142,9 @@ class ConfigExitIT {
                 "-jar",
                 Repo.path("ktrdr-app/target/ktrdr-app.jar").toString())
             .redirectErrorStream(true);
+    if (!key.startsWith("KTRDR_CLUSTER_SECRET")) {
+      builder.environment().putAll(AppProcess.withSecret(java.util.Map.of()));
+    }
     builder.environment().put(key, value);
     builder.environment().put("KTRDR_PORT".equals(key) ? "KTRDR_UNUSED" : "KTRDR_PORT", "0");
     Process process = builder.start();
@@ -114,5 +156,9 @@ class ConfigExitIT {
     if (key.contains("TOKEN") || key.contains("PASSWORD")) {
       assertThat(output).doesNotContain("padded");
     }
+    assertThat(output)
+        .doesNotContain("hunter2")
+        .doesNotContain("short-secret")
+        .doesNotContain("tiny-token");
   }
 }

@@ -31,7 +31,9 @@ class ExemplarPrometheusIT {
                 .build();
         ApiServer api =
             ApiServer.start(
-                AppConfig.from(io.ktrdr.telemetry.config.EnvConfig.of(Map.of("KTRDR_PORT", "0"))),
+                AppConfig.from(
+                    io.ktrdr.telemetry.config.EnvConfig.of(
+                        io.ktrdr.app.testing.AppProcess.withSecret(Map.of("KTRDR_PORT", "0")))),
                 telemetry)) {
       String config = PrometheusProcess.scrapeEverySecond("ktrdr-api", api.port());
       try (PrometheusProcess prometheus =

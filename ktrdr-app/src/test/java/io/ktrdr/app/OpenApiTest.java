@@ -34,7 +34,9 @@ class OpenApiTest {
   void everyServedRouteIsDocumentedAndEveryDocumentedRouteIsServed() {
     Set<String> served = new HashSet<>();
     for (ParsedEndpoint endpoint : cluster.api.javalin().unsafe.internalRouter.allHttpHandlers()) {
-      served.add(endpoint.endpoint.method.name() + " " + endpoint.endpoint.path);
+      if (endpoint.endpoint.method.isHttpMethod()) {
+        served.add(endpoint.endpoint.method.name() + " " + endpoint.endpoint.path);
+      }
     }
     JsonNode document = json(cluster.api("GET", "/api/v1/openapi.json", null));
     Set<String> documented = new HashSet<>();
@@ -67,7 +69,22 @@ class OpenApiTest {
     HttpResponse<String> page = cluster.api("GET", "/api/v1/docs", null);
     assertThat(page.statusCode()).isEqualTo(200);
     assertThat(page.headers().firstValue("Content-Type").orElse("")).startsWith("text/html");
-    assertThat(page.body()).doesNotContain("https://").contains("/api/v1/openapi.json");
+    assertThat(page.body()).doesNotContain("https://").contains("/api/v1/docs/init.js");
+    assertThat(page.headers().firstValue("Content-Security-Policy").orElse(""))
+        .contains("script-src 'self'")
+        .contains("frame-ancestors 'none'");
+    assertThat(page.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+    assertThat(page.headers().firstValue("X-Frame-Options")).hasValue("DENY");
+    // The page opens our document directly, not the webjar's petstore default.
+    HttpResponse<String> init = cluster.api("GET", "/api/v1/docs/init.js", null);
+    assertThat(init.body()).contains("url: '/api/v1/openapi.json'").doesNotContain("petstore");
+    HttpResponse<String> webjarIndex =
+        cluster.api(
+            "GET",
+            "/webjars/swagger-ui/" + io.ktrdr.app.AppVersion.swaggerUi() + "/index.html",
+            null);
+    assertThat(webjarIndex.statusCode()).isEqualTo(302);
+    assertThat(webjarIndex.headers().firstValue("Location")).hasValue("/api/v1/docs");
 
     Matcher script = Pattern.compile("src=\"([^\"]+swagger-ui-bundle\\.js)\"").matcher(page.body());
     assertThat(script.find()).isTrue();

@@ -168,19 +168,17 @@ class OperationsEndToEndTest {
   }
 
   @Test
-  void aFailingOperationReportsAClearError() {
-    // 5 hourly bars are too few for a slow period of 30: the worker fails the operation.
+  void aHopelessOperationIsRefusedBeforeItIsDispatched() {
+    // 5 hourly bars are too few for a slow period of 30: the API says so itself (400), before
+    // looking for a worker.
     HttpResponse<String> started =
         cluster.api(
             "POST",
             "/api/v1/backtests/start",
             "{\"symbol\":\"SPY\",\"timeframe\":\"1h\",\"start\":\"2024-12-31T19:00:00Z\"}");
-    String id = json(started).get("operation_id").asString();
 
-    JsonNode done = cluster.awaitFinal(id);
-
-    assertThat(done.get("status").asString()).isEqualTo("failed");
-    assertThat(done.get("error").asString())
-        .isEqualTo("IllegalArgumentException: Not enough bars: 5 bars for a slow period of 30");
+    assertThat(started.statusCode()).isEqualTo(400);
+    assertThat(json(started).get("message").asString())
+        .isEqualTo("Not enough bars: 5 1h bars of SPY in the range, at least 31 needed");
   }
 }

@@ -41,6 +41,7 @@ class StackConfigTest {
             "backend",
             "backtest-worker",
             "training-worker",
+            "postgres",
             "jaeger",
             "prometheus",
             "alertmanager",
@@ -455,5 +456,36 @@ class StackConfigTest {
         }
       }
     }
+  }
+
+  @Test
+  void composeRunsPostgresAndSharesTheClusterSecretAsADockerSecret() {
+    JsonNode compose = Repo.yaml("compose.yaml");
+    JsonNode services = compose.get("services");
+    assertThat(compose.at("/secrets/ktrdr_cluster_secret/file").asString())
+        .isEqualTo("./secrets/cluster-secret");
+    for (String name : new String[] {"backend", "backtest-worker", "training-worker"}) {
+      JsonNode service = services.get(name);
+      assertThat(service.at("/environment/KTRDR_CLUSTER_SECRET_FILE").asString())
+          .as(name)
+          .isEqualTo("/run/secrets/ktrdr_cluster_secret");
+      assertThat(service.get("secrets").toString()).as(name).contains("ktrdr_cluster_secret");
+      assertThat(service.at("/environment/KTRDR_CLUSTER_SECRET").isMissingNode()).as(name).isTrue();
+    }
+    JsonNode backend = services.get("backend");
+    assertThat(backend.at("/environment/KTRDR_DATABASE_URL").asString())
+        .isEqualTo("jdbc:postgresql://postgres:5432/ktrdr");
+    assertThat(backend.at("/environment/KTRDR_DATABASE_PASSWORD_FILE").asString())
+        .isEqualTo("/run/secrets/ktrdr_db_password");
+    assertThat(backend.at("/depends_on/postgres/condition").asString())
+        .isEqualTo("service_healthy");
+    JsonNode postgres = services.get("postgres");
+    assertThat(postgres.get("image").asString()).startsWith("postgres:15.");
+    assertThat(postgres.at("/environment/POSTGRES_PASSWORD_FILE").asString())
+        .isEqualTo("/run/secrets/ktrdr_db_password");
+    assertThat(postgres.get("volumes").get(0).asString())
+        .isEqualTo("postgres-data:/var/lib/postgresql/data");
+    assertThat(postgres.at("/healthcheck/test").toString()).contains("pg_isready");
+    assertThat(compose.get("volumes").propertyNames()).contains("postgres-data");
   }
 }

@@ -109,10 +109,11 @@ class WorkerFaultsTest {
           .isEqualTo(1);
       // A late report from the lost worker cannot revive the operation.
       HttpResponse<String> late =
-          cluster.api(
+          Cluster.send(
               "POST",
-              "/api/v1/operations/" + id + "/progress",
-              "{\"status\":\"completed\",\"progress\":1}");
+              cluster.apiUrl("/api/v1/operations/" + id + "/progress"),
+              "{\"status\":\"completed\",\"progress\":1}",
+              Cluster.asWorker("doomed-1"));
       assertThat(late.statusCode()).isEqualTo(409);
     }
   }

@@ -7,13 +7,18 @@ import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import io.ktrdr.app.AppConfig;
 import io.ktrdr.app.AppVersion;
+import io.ktrdr.app.Redactor;
 import io.ktrdr.app.data.Bar;
 import io.ktrdr.app.data.BarRepository;
 import io.ktrdr.app.data.Database;
 import io.ktrdr.app.data.Timeframe;
+import io.ktrdr.app.http.Access;
 import io.ktrdr.app.http.ApiException;
+import io.ktrdr.app.http.Credentials;
 import io.ktrdr.app.http.Json;
+import io.ktrdr.app.http.RequestGuard;
 import io.ktrdr.app.http.RouteCatalog;
+import io.ktrdr.app.http.ServerSetup;
 import io.ktrdr.app.operations.OperationRecord;
 import io.ktrdr.app.operations.OperationState;
 import io.ktrdr.app.operations.OperationStore;
@@ -22,13 +27,17 @@ import io.ktrdr.telemetry.KtrdrTelemetry;
 import io.ktrdr.telemetry.javalin.KtrdrJavalinPlugin;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.Meter;
 import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,93 +52,179 @@ public final class ApiServer implements AutoCloseable {
   private static final AttributeKey<String> DATA_TIMEFRAME =
       AttributeKey.stringKey("data.timeframe");
 
+  /** Body limits per endpoint, in bytes. */
+  static final int START_BODY = 4 * 1024;
+
+  static final int REGISTER_BODY = 2 * 1024;
+  static final int HEARTBEAT_BODY = 1024;
+  static final int PROGRESS_BODY = 128 * 1024;
+  static final int ALERTS_BODY = 256 * 1024;
+
+  /** A result larger than this, serialized, is refused (413). */
+  static final int MAX_RESULT = 64 * 1024;
+
   private final Javalin app;
   private final Database database;
   private final WorkerHealthChecker healthChecker;
   private final Thread initializer;
+  private final AtomicBoolean ready;
 
   private ApiServer(
-      Javalin app, Database database, WorkerHealthChecker healthChecker, Thread initializer) {
+      Javalin app,
+      Database database,
+      WorkerHealthChecker healthChecker,
+      Thread initializer,
+      AtomicBoolean ready) {
     this.app = app;
     this.database = database;
     this.healthChecker = healthChecker;
     this.initializer = initializer;
+    this.ready = ready;
   }
 
   /**
-   * Builds the routes, starts listening, and fills the database in the background (readiness
-   * reports 503 until it is done).
+   * Builds the routes, starts listening, and prepares the database in the background (readiness
+   * reports 503 until the bars are loaded and the stored operations are back).
    */
   public static ApiServer start(AppConfig config, KtrdrTelemetry telemetry) {
+    Redactor.register(config.secrets());
     Database database =
-        Database.create(config.databaseUrl(), source -> telemetry.tracing().dataSource(source));
+        Database.create(
+            config.databaseUrl(),
+            config.databaseUser().orElse(null),
+            config.databasePassword().orElse(null),
+            source -> telemetry.tracing().dataSource(source));
+    AtomicBoolean ready = new AtomicBoolean();
     BarRepository bars = new BarRepository(database.dataSource());
-    OperationStore store = new OperationStore(Clock.systemUTC());
-    WorkerRegistry registry =
-        new WorkerRegistry(Clock.systemUTC(), telemetry.meter("io.ktrdr.app.api"));
-    HttpClient workerClient = telemetry.tracing().httpClient(HttpClient.newHttpClient());
-    Dispatcher dispatcher = new Dispatcher(registry, store, workerClient);
+    OperationStore store =
+        new OperationStore(
+            database.dataSource(), Clock.systemUTC(), config.operationsMax(), config.retention());
+    Meter meter = telemetry.meter("io.ktrdr.app.api");
+    WorkerRegistry registry = new WorkerRegistry(Clock.systemUTC(), meter, config.maxWorkers());
+    Credentials credentials =
+        new Credentials(
+            config.clusterSecret(), config.clusterSecretAccepted(), config.apiToken(), meter);
+    HttpClient plainClient = ServerSetup.client(config.workerConnectTimeout());
+    HttpClient workerClient =
+        telemetry.tracing().httpClient(ServerSetup.client(config.workerConnectTimeout()));
+    Dispatcher dispatcher =
+        new Dispatcher(registry, store, workerClient, credentials, config.workerRequestTimeout());
     WorkerHealthChecker healthChecker =
         new WorkerHealthChecker(
             registry,
             store,
-            telemetry.meter("io.ktrdr.app.api"),
+            meter,
+            Clock.systemUTC(),
+            ready::get,
             config.healthInterval(),
             config.failuresBeforeUnavailable(),
-            config.failuresBeforeForget());
-    RouteCatalog catalog = routes(telemetry, database, bars, store, registry, dispatcher);
+            config.failuresBeforeForget(),
+            config.reconcileAfter(),
+            plainClient,
+            config.workerRequestTimeout());
+    RequestGuard guard =
+        new RequestGuard(credentials, allowedHosts(config), config.allowedOrigins());
+    WorkerUrlPolicy[] urlPolicy = new WorkerUrlPolicy[1];
+    RouteCatalog catalog =
+        routes(
+            telemetry,
+            ready,
+            bars,
+            store,
+            registry,
+            dispatcher,
+            healthChecker,
+            credentials,
+            url -> urlPolicy[0].validate(url));
 
     Javalin app =
         Javalin.create(
             javalin -> {
-              javalin.startup.showJavalinBanner = false;
               javalin.staticFiles.enableWebjars();
-              Json.configure(javalin);
               javalin.registerPlugin(
                   new KtrdrJavalinPlugin(
                       plugin -> {
                         plugin.telemetry = telemetry;
                         plugin.excludedPaths = List.of("/metrics", "/webjars/*");
                       }));
-              catalog.install(javalin);
+              // The webjar's own page loads the petstore example: send users to ours.
+              javalin.routes.before(
+                  "/webjars/swagger-ui/*",
+                  ctx -> {
+                    if (ctx.path().endsWith("/index.html")
+                        || ctx.path().endsWith("/swagger-initializer.js")) {
+                      ctx.redirect(PREFIX + "/docs");
+                      ctx.skipRemainingHandlers();
+                    }
+                  });
+              ServerSetup.configure(javalin, catalog, guard, config.idleTimeout());
             });
     app.start(config.host(), config.port());
-    Thread initializer =
-        new Thread(
-            () -> {
-              try {
-                database.initialize();
-              } catch (Exception e) {
-                logger.error("Database initialization failed; the API stays not ready", e);
-              }
-            },
-            "ktrdr-db-init");
+    urlPolicy[0] = new WorkerUrlPolicy(config.workerAllowList(), app.port());
+    Thread initializer = new Thread(() -> initialize(database, store, ready), "ktrdr-db-init");
     initializer.setDaemon(true);
     initializer.start();
     logger.info("KTRDR API listening on http://{}:{}", config.host(), app.port());
-    return new ApiServer(app, database, healthChecker, initializer);
+    return new ApiServer(app, database, healthChecker, initializer, ready);
+  }
+
+  /** Loads the database, retrying until it answers (it may start after the API). */
+  private static void initialize(Database database, OperationStore store, AtomicBoolean ready) {
+    for (int attempt = 1; !Thread.currentThread().isInterrupted(); attempt++) {
+      try {
+        database.initialize();
+        store.initialize();
+        ready.set(true);
+        return;
+      } catch (Exception e) {
+        if (attempt == 1 || attempt % 30 == 0) {
+          logger.error(
+              "Database initialization failed (attempt {}); the API stays not ready and retries: {}",
+              attempt,
+              Redactor.redact(e.toString()));
+        }
+        try {
+          Thread.sleep(2000);
+        } catch (InterruptedException interrupted) {
+          return;
+        }
+      }
+    }
+  }
+
+  private static List<String> allowedHosts(AppConfig config) {
+    List<String> hosts = new ArrayList<>(config.allowedHosts());
+    if (!config.host().equals("0.0.0.0") && !config.host().equals("::")) {
+      hosts.add(config.host());
+    }
+    return hosts;
   }
 
   private static RouteCatalog routes(
       KtrdrTelemetry telemetry,
-      Database database,
+      AtomicBoolean ready,
       BarRepository bars,
       OperationStore store,
       WorkerRegistry registry,
-      Dispatcher dispatcher) {
+      Dispatcher dispatcher,
+      WorkerHealthChecker healthChecker,
+      Credentials credentials,
+      UnaryOperator<String> urlPolicy) {
     RouteCatalog catalog = new RouteCatalog();
     catalog.get(
         PREFIX + "/health",
         doc("system", "Liveness: the process answers")
+            .access(Access.PUBLIC)
             .responds(200, "{\"status\":\"ok\",\"version\":...}"),
         ctx -> ctx.json(Map.of("status", "ok", "version", AppVersion.get())));
     catalog.get(
         PREFIX + "/health/ready",
         doc("system", "Readiness: 200 once the database is loaded, 503 before")
+            .access(Access.PUBLIC)
             .responds(200, "ready")
             .responds(503, "database not ready"),
         ctx -> {
-          if (!database.isReady()) {
+          if (!ready.get()) {
             throw ApiException.unavailable("The database is not ready yet");
           }
           ctx.json(Map.of("status", "ready"));
@@ -138,7 +233,7 @@ public final class ApiServer implements AutoCloseable {
         PREFIX + "/data/symbols",
         doc("data", "Instruments with stored bars"),
         ctx -> {
-          requireReady(database);
+          requireReady(ready);
           ctx.json(Map.of("symbols", bars.instruments()));
         });
     catalog.get(
@@ -154,8 +249,8 @@ public final class ApiServer implements AutoCloseable {
             .responds(400, "invalid timeframe or dates")
             .responds(404, "unknown symbol"),
         ctx -> {
-          requireReady(database);
-          String symbol = ctx.pathParam("symbol");
+          requireReady(ready);
+          String symbol = Requests.symbol(ctx.pathParam("symbol"));
           Timeframe timeframe = Requests.timeframe(ctx.pathParam("timeframe"));
           Instant start = Requests.instant("start", ctx.queryParam("start"));
           Instant end = Requests.instant("end", ctx.queryParam("end"));
@@ -195,15 +290,18 @@ public final class ApiServer implements AutoCloseable {
                     "slow_period",
                     30,
                     "initial_capital",
-                    10000))
+                    10000),
+                START_BODY)
             .responds(202, "dispatched")
             .responds(400, "invalid body")
             .responds(404, "unknown symbol")
             .responds(503, "no backtesting worker available"),
         ctx -> {
-          requireReady(database);
           Requests.BacktestRequest request = Json.body(ctx, Requests.BacktestRequest.class);
-          start(ctx, store, dispatcher, OperationType.BACKTEST, Requests.validate(request, bars));
+          Map<String, Object> parameters = Requests.validate(request);
+          requireReady(ready);
+          Requests.checkData(parameters, bars, request.slowPeriodOrDefault() + 1);
+          start(ctx, store, dispatcher, OperationType.BACKTEST, parameters);
         });
     catalog.post(
         PREFIX + OperationType.TRAINING.startPath(),
@@ -219,45 +317,55 @@ public final class ApiServer implements AutoCloseable {
                     "learning_rate",
                     0.1,
                     "lookback",
-                    5))
+                    5),
+                START_BODY)
             .responds(202, "dispatched")
             .responds(400, "invalid body")
             .responds(404, "unknown symbol")
             .responds(503, "no training worker available"),
         ctx -> {
-          requireReady(database);
           Requests.TrainingRequest request = Json.body(ctx, Requests.TrainingRequest.class);
-          start(ctx, store, dispatcher, OperationType.TRAINING, Requests.validate(request, bars));
+          Map<String, Object> parameters = Requests.validate(request);
+          requireReady(ready);
+          Requests.checkData(parameters, bars, request.lookbackOrDefault() + 2);
+          start(ctx, store, dispatcher, OperationType.TRAINING, parameters);
         });
     catalog.get(
         PREFIX + "/operations",
-        doc("operations", "All operations, newest first"),
-        ctx ->
-            ctx.json(
-                Map.of(
-                    "operations",
-                    store.list().stream()
-                        .map(OperationRecord::toJson)
-                        .collect(Collectors.toList()))));
+        doc("operations", "Operations, newest first, a page at a time")
+            .query("limit", "page size, 1-500 (default 100)")
+            .query("offset", "operations to skip (default 0)"),
+        ctx -> {
+          requireReady(ready);
+          int limit = Requests.pageParameter(ctx.queryParam("limit"), "limit", 100, 1, 500);
+          int offset =
+              Requests.pageParameter(ctx.queryParam("offset"), "offset", 0, 0, Integer.MAX_VALUE);
+          OperationStore.Page page = store.page(limit, offset);
+          ctx.json(pageBody("operations", page.operations(), page.total(), limit, offset));
+        });
     catalog.get(
         PREFIX + "/operations/{id}",
         doc("operations", "One operation: status, progress, result summary, error")
             .responds(200, "the operation")
             .responds(404, "unknown operation"),
-        ctx -> ctx.json(operation(store, ctx.pathParam("id")).toJson()));
+        ctx -> {
+          requireReady(ready);
+          ctx.json(operation(store, ctx.pathParam("id")).toJson());
+        });
     catalog.delete(
         PREFIX + "/operations/{id}",
         doc("operations", "Cancel an operation")
-            .responds(202, "cancellation requested")
+            .responds(202, "cancellation requested (or done, when no worker had it yet)")
             .responds(404, "unknown operation")
             .responds(409, "already finished"),
         ctx -> {
+          requireReady(ready);
           OperationRecord record = operation(store, ctx.pathParam("id"));
-          if (!record.cancelling()) {
+          if (!record.cancel()) {
             throw ApiException.conflict(
                 "Operation " + record.id() + " is already " + record.state().code());
           }
-          if (!dispatcher.cancel(record)) {
+          if (record.state() == OperationState.CANCELLING && !dispatcher.cancel(record)) {
             record.finish(
                 OperationState.CANCELLED, null, "Cancelled; the worker could not be reached");
           }
@@ -266,20 +374,28 @@ public final class ApiServer implements AutoCloseable {
     catalog.post(
         PREFIX + "/operations/{id}/progress",
         doc("operations", "Progress and final state, reported by the worker running it")
-            .body(Map.of("status", "running", "progress", 0.5, "message", "simulating"))
+            .access(Access.CLUSTER)
+            .body(
+                Map.of("status", "running", "progress", 0.5, "message", "simulating"),
+                PROGRESS_BODY)
             .responds(200, "applied")
+            .responds(401, "no or wrong cluster secret")
+            .responds(403, "not the worker the operation is assigned to")
             .responds(404, "unknown operation")
-            .responds(409, "the operation is already final"),
+            .responds(409, "the operation is already final")
+            .responds(413, "body or result too large"),
         ctx -> {
+          requireReady(ready);
           OperationRecord record = operation(store, ctx.pathParam("id"));
-          Requests.ProgressReport report = Json.body(ctx, Requests.ProgressReport.class);
-          OperationState state;
-          try {
-            state = OperationState.parseFinalOrRunning(report.status());
-          } catch (IllegalArgumentException | NullPointerException e) {
-            throw ApiException.badRequest(
-                "status must be one of running, completed, failed, cancelled");
+          String sender = ctx.header(Credentials.WORKER_HEADER);
+          if (sender == null || !sender.equals(record.workerId())) {
+            throw credentials.forbidden(
+                Access.CLUSTER,
+                "Operation " + record.id() + " is not assigned to the worker sending this report");
           }
+          Requests.ProgressReport report =
+              Requests.validate(Json.body(ctx, Requests.ProgressReport.class), MAX_RESULT);
+          OperationState state = OperationState.parseFinalOrRunning(report.status());
           boolean applied =
               state == OperationState.RUNNING
                   ? record.progress(
@@ -294,35 +410,43 @@ public final class ApiServer implements AutoCloseable {
     catalog.post(
         PREFIX + "/workers/register",
         doc("workers", "Register (or re-register) a worker")
+            .access(Access.CLUSTER)
             .body(
                 Map.of(
                     "worker_id",
                     "backtesting-1",
                     "worker_type",
                     "backtesting",
+                    "instance_id",
+                    "3f2c9a7e-...",
                     "url",
-                    "http://127.0.0.1:5003"))
+                    "http://127.0.0.1:5003"),
+                REGISTER_BODY)
             .responds(200, "registered")
-            .responds(400, "invalid body"),
+            .responds(400, "invalid body")
+            .responds(401, "no or wrong cluster secret")
+            .responds(403, "url not allowed (allow-list, or the API's own address)")
+            .responds(503, "too many workers registered"),
         ctx -> {
-          Requests.RegisterRequest request = Json.body(ctx, Requests.RegisterRequest.class);
-          if (request.workerId() == null || !request.workerId().matches("[A-Za-z0-9._-]{1,64}")) {
-            throw ApiException.badRequest(
-                "worker_id must be 1-64 letters, digits, '.', '_' or '-'");
+          Requests.RegisterRequest request =
+              Requests.validate(Json.body(ctx, Requests.RegisterRequest.class));
+          String sender = ctx.header(Credentials.WORKER_HEADER);
+          if (sender != null && !sender.equals(request.workerId())) {
+            throw credentials.forbidden(Access.CLUSTER, "A worker registers under its own id only");
           }
+          String url = urlPolicy.apply(request.url());
+          Optional<WorkerRegistry.Worker> replaced;
           try {
-            OperationType.forWorkerType(request.workerType());
-          } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest("worker_type must be backtesting or training");
+            replaced =
+                registry.register(
+                    request.workerId(), request.workerType(), request.instanceId(), url);
+          } catch (IllegalStateException e) {
+            throw ApiException.unavailable(
+                "Too many workers are registered; forget stopped ones first");
           }
-          if (request.url() == null || !request.url().matches("https?://[^/\\s]+(/\\S*)?")) {
-            throw ApiException.badRequest("url must be an http:// or https:// URL");
+          if (replaced.isPresent() && ready.get()) {
+            healthChecker.restarted(replaced.get());
           }
-          String url =
-              request.url().endsWith("/")
-                  ? request.url().substring(0, request.url().length() - 1)
-                  : request.url();
-          registry.register(request.workerId(), request.workerType(), url);
           logger
               .atInfo()
               .addKeyValue("worker_id", request.workerId())
@@ -330,10 +454,42 @@ public final class ApiServer implements AutoCloseable {
               .log("Worker registered");
           ctx.json(Map.of("status", "registered", "worker_id", request.workerId()));
         });
+    catalog.post(
+        PREFIX + "/workers/{id}/heartbeat",
+        doc("workers", "A worker's heartbeat; 404 tells it to register again")
+            .access(Access.CLUSTER)
+            .body(Map.of("instance_id", "3f2c9a7e-..."), HEARTBEAT_BODY)
+            .responds(200, "known")
+            .responds(401, "no or wrong cluster secret")
+            .responds(404, "not registered (as this instance): register again"),
+        ctx -> {
+          String id = ctx.pathParam("id");
+          String sender = ctx.header(Credentials.WORKER_HEADER);
+          if (sender == null || !sender.equals(id)) {
+            throw credentials.forbidden(Access.CLUSTER, "A worker sends its own heartbeat only");
+          }
+          Requests.Heartbeat heartbeat = Json.body(ctx, Requests.Heartbeat.class);
+          if (heartbeat.instanceId() == null || !registry.heartbeat(id, heartbeat.instanceId())) {
+            throw ApiException.notFound("Worker " + id + " is not registered; register again");
+          }
+          ctx.json(Map.of("status", "ok"));
+        });
     catalog.get(
         PREFIX + "/workers",
-        doc("workers", "Registered workers and their health"),
-        ctx -> ctx.json(Map.of("workers", registry.toJson())));
+        doc("workers", "Registered workers and their health, a page at a time")
+            .query("limit", "page size, 1-500 (default 100)")
+            .query("offset", "workers to skip (default 0)"),
+        ctx -> {
+          int limit = Requests.pageParameter(ctx.queryParam("limit"), "limit", 100, 1, 500);
+          int offset =
+              Requests.pageParameter(ctx.queryParam("offset"), "offset", 0, 0, Integer.MAX_VALUE);
+          List<Map<String, Object>> all = registry.toJson();
+          List<Map<String, Object>> page =
+              all.subList(Math.min(offset, all.size()), Math.min(offset + limit, all.size()));
+          ctx.json(pageBody("workers", page, all.size(), limit, offset));
+        });
+    // Read by Prometheus' http_sd_configs; with KTRDR_API_TOKEN set, give Prometheus the token
+    // (authorization.credentials_file in the scrape job), as for the worker list.
     catalog.get(
         PREFIX + "/workers/targets",
         doc("workers", "The workers as Prometheus http_sd_configs targets"),
@@ -351,17 +507,50 @@ public final class ApiServer implements AutoCloseable {
                         Map.of(
                             "status", "firing",
                             "labels", Map.of("alertname", "KtrdrWorkerDown", "severity", "warning"),
-                            "annotations", Map.of("summary", "KTRDR worker w:5003 is down")))))
+                            "annotations", Map.of("summary", "KTRDR worker w:5003 is down")))),
+                ALERTS_BODY)
             .responds(200, "received")
-            .responds(400, "not an Alertmanager payload"),
+            .responds(400, "not an Alertmanager payload")
+            .responds(413, "payload too large"),
         alerts::handle);
     catalog.get(
         PREFIX + "/openapi.json",
-        doc("system", "This OpenAPI document"),
+        doc("system", "This OpenAPI document").access(Access.PUBLIC),
         ctx -> ctx.json(catalog.openApi("KTRDR API", AppVersion.get(), extraRoutes())));
     catalog.get(
-        PREFIX + "/docs", doc("system", "Swagger UI for this API"), ctx -> ctx.html(swaggerPage()));
+        PREFIX + "/docs",
+        doc("system", "Swagger UI for this API").access(Access.PUBLIC),
+        ctx -> {
+          ctx.header("Content-Security-Policy", DOCS_POLICY);
+          ctx.html(swaggerPage());
+        });
+    catalog.get(
+        PREFIX + "/docs/init.js",
+        doc("system", "Starts the Swagger UI on this API's document").access(Access.PUBLIC),
+        ctx -> ctx.contentType("text/javascript").result(SWAGGER_INIT));
     return catalog;
+  }
+
+  /** The docs page runs only our own scripts and styles, and cannot be framed. */
+  static final String DOCS_POLICY =
+      "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
+          + " connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+  private static final String SWAGGER_INIT =
+      "window.ui = SwaggerUIBundle({url: '"
+          + PREFIX
+          + "/openapi.json', dom_id: '#swagger-ui',"
+          + " queryConfigEnabled: false, validatorUrl: null});\n";
+
+  private static Map<String, Object> pageBody(
+      String name, List<Map<String, Object>> items, long total, int limit, int offset) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put(name, items);
+    body.put("total", total);
+    body.put("limit", limit);
+    body.put("offset", offset);
+    body.put("next_offset", offset + items.size() < total ? offset + items.size() : null);
+    return body;
   }
 
   /** Routes served by the telemetry plugin rather than the catalog, documented all the same. */
@@ -369,10 +558,14 @@ public final class ApiServer implements AutoCloseable {
     RouteCatalog extra = new RouteCatalog();
     extra.get(
         "/metrics",
-        doc("system", "Prometheus metrics (text, OpenMetrics or protobuf by Accept header)"),
+        doc("system", "Prometheus metrics (text, OpenMetrics or protobuf by Accept header)")
+            .access(Access.PUBLIC),
         ctx -> {});
     extra.add(
-        HandlerType.HEAD, "/metrics", doc("system", "Prometheus metrics, headers only"), ctx -> {});
+        HandlerType.HEAD,
+        "/metrics",
+        doc("system", "Prometheus metrics, headers only").access(Access.PUBLIC),
+        ctx -> {});
     return extra.routes();
   }
 
@@ -388,11 +581,14 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private static OperationRecord operation(OperationStore store, String id) {
-    return store.get(id).orElseThrow(() -> ApiException.notFound("Unknown operation: " + id));
+    return store
+        .get(id)
+        .orElseThrow(
+            () -> ApiException.notFound("Unknown operation: " + RequestGuard.abbreviate(id)));
   }
 
-  private static void requireReady(Database database) {
-    if (!database.isReady()) {
+  private static void requireReady(AtomicBoolean ready) {
+    if (!ready.get()) {
       throw ApiException.unavailable("The database is not ready yet; retry shortly");
     }
   }
@@ -407,10 +603,9 @@ public final class ApiServer implements AutoCloseable {
         + "<script src=\""
         + base
         + "/swagger-ui-bundle.js\"></script>"
-        + "<script>window.ui = SwaggerUIBundle({url: '"
+        + "<script src=\""
         + PREFIX
-        + "/openapi.json',"
-        + " dom_id: '#swagger-ui'});</script></body></html>";
+        + "/docs/init.js\"></script></body></html>";
   }
 
   public int port() {
@@ -424,13 +619,18 @@ public final class ApiServer implements AutoCloseable {
 
   /** Waits until the database is loaded, at most {@code millis}. */
   public boolean awaitReady(long millis) throws InterruptedException {
-    initializer.join(millis);
-    return database.isReady();
+    long deadline = System.nanoTime() + millis * 1_000_000;
+    while (!ready.get() && System.nanoTime() < deadline) {
+      initializer.join(Math.max(1, Math.min(100, (deadline - System.nanoTime()) / 1_000_000)));
+    }
+    return ready.get();
   }
 
   @Override
   public void close() {
     healthChecker.close();
+    initializer.interrupt();
     app.stop();
+    database.close();
   }
 }

@@ -3,6 +3,9 @@ package io.ktrdr.app.api;
 import io.ktrdr.app.data.BarRepository;
 import io.ktrdr.app.data.Timeframe;
 import io.ktrdr.app.http.ApiException;
+import io.ktrdr.app.http.Json;
+import io.ktrdr.app.operations.OperationState;
+import io.ktrdr.app.operations.OperationType;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -11,41 +14,60 @@ import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Request bodies of the API and their validation. */
-final class Requests {
+/**
+ * Request bodies of the API and their validation. The workers validate what they receive with the
+ * same methods, so that a worker refuses what the API would refuse.
+ */
+public final class Requests {
+  /** The earliest and latest dates accepted: no overflow, no absurd ranges. */
+  static final Instant MIN_DATE = Instant.parse("1970-01-01T00:00:00Z");
+
+  static final Instant MAX_DATE = Instant.parse("2100-01-01T00:00:00Z");
+
   private Requests() {}
 
   /** {@code POST /api/v1/backtests/start}. */
-  record BacktestRequest(
+  public record BacktestRequest(
       String symbol,
       String timeframe,
       String start,
       String end,
       Integer fastPeriod,
       Integer slowPeriod,
-      Double initialCapital) {}
+      Double initialCapital) {
+    int slowPeriodOrDefault() {
+      return slowPeriod == null ? 30 : slowPeriod;
+    }
+  }
 
   /** {@code POST /api/v1/trainings/start}. */
-  record TrainingRequest(
+  public record TrainingRequest(
       String symbol,
       String timeframe,
       String start,
       String end,
       Integer epochs,
       Double learningRate,
-      Integer lookback) {}
+      Integer lookback) {
+    int lookbackOrDefault() {
+      return lookback == null ? 5 : lookback;
+    }
+  }
 
   /** {@code POST /api/v1/workers/register}. */
-  record RegisterRequest(String workerId, String workerType, String url) {}
+  record RegisterRequest(String workerId, String workerType, String instanceId, String url) {}
+
+  /** {@code POST /api/v1/workers/{id}/heartbeat}. */
+  record Heartbeat(String instanceId) {}
 
   /** {@code POST /api/v1/operations/{id}/progress}, sent by workers. */
   record ProgressReport(
       String status, Double progress, String message, Map<String, Object> result, String error) {}
 
-  static Map<String, Object> validate(BacktestRequest request, BarRepository bars)
-      throws SQLException {
+  /** Validates a backtest request without the database: the parameters to dispatch. */
+  public static Map<String, Object> validate(BacktestRequest request) {
     Map<String, Object> parameters =
-        common(request.symbol(), request.timeframe(), request.start(), request.end(), bars);
+        common(request.symbol(), request.timeframe(), request.start(), request.end());
     int fast = range("fast_period", request.fastPeriod(), 10, 1, 200);
     int slow = range("slow_period", request.slowPeriod(), 30, 2, 400);
     if (fast >= slow) {
@@ -53,8 +75,8 @@ final class Requests {
           "fast_period (" + fast + ") must be smaller than slow_period (" + slow + ")");
     }
     double capital = request.initialCapital() == null ? 10_000.0 : request.initialCapital();
-    if (!(capital > 0) || Double.isInfinite(capital)) {
-      throw ApiException.badRequest("initial_capital must be a positive number");
+    if (!(capital > 0) || capital > 1e12) {
+      throw ApiException.badRequest("initial_capital must be a positive number up to 1e12");
     }
     parameters.put("fast_period", fast);
     parameters.put("slow_period", slow);
@@ -62,10 +84,10 @@ final class Requests {
     return parameters;
   }
 
-  static Map<String, Object> validate(TrainingRequest request, BarRepository bars)
-      throws SQLException {
+  /** Validates a training request without the database: the parameters to dispatch. */
+  public static Map<String, Object> validate(TrainingRequest request) {
     Map<String, Object> parameters =
-        common(request.symbol(), request.timeframe(), request.start(), request.end(), bars);
+        common(request.symbol(), request.timeframe(), request.start(), request.end());
     parameters.put("epochs", range("epochs", request.epochs(), 50, 1, 1000));
     parameters.put("lookback", range("lookback", request.lookback(), 5, 1, 50));
     double rate = request.learningRate() == null ? 0.1 : request.learningRate();
@@ -76,16 +98,95 @@ final class Requests {
     return parameters;
   }
 
-  private static Map<String, Object> common(
-      String symbol, String timeframe, String start, String end, BarRepository bars)
-      throws SQLException {
-    if (symbol == null || symbol.isBlank()) {
-      throw ApiException.badRequest("symbol is required");
+  /**
+   * The parameters a worker received from the API, validated as the API validates a user's request;
+   * 400 otherwise.
+   */
+  public static Map<String, Object> validateDispatch(OperationType type, Map<String, Object> body) {
+    Map<String, Object> copy = new LinkedHashMap<>(body);
+    Object id = copy.remove("operation_id");
+    if (!(id instanceof String) || !((String) id).matches("op_[a-z]+_[0-9a-f]{12}")) {
+      throw ApiException.badRequest("operation_id is required (op_<type>_<12 hex digits>)");
     }
-    Timeframe tf = timeframe(timeframe == null ? "1d" : timeframe);
+    Map<String, Object> parameters =
+        type == OperationType.BACKTEST
+            ? validate(Json.convert(copy, BacktestRequest.class))
+            : validate(Json.convert(copy, TrainingRequest.class));
+    parameters.put("operation_id", id);
+    return parameters;
+  }
+
+  /** The stored data must exist and hold at least {@code minBars} bars in the range. */
+  static void checkData(Map<String, Object> parameters, BarRepository bars, int minBars)
+      throws SQLException {
+    String symbol = (String) parameters.get("symbol");
     if (bars.instrument(symbol).isEmpty()) {
       throw ApiException.notFound("Unknown symbol: " + symbol);
     }
+    Timeframe timeframe = timeframe((String) parameters.get("timeframe"));
+    Instant start =
+        parameters.containsKey("start") ? Instant.parse((String) parameters.get("start")) : null;
+    Instant end =
+        parameters.containsKey("end") ? Instant.parse((String) parameters.get("end")) : null;
+    int count = bars.bars(symbol, timeframe, start, end).size();
+    if (count < minBars) {
+      throw ApiException.badRequest(
+          "Not enough bars: "
+              + count
+              + " "
+              + timeframe.code()
+              + " bars of "
+              + symbol
+              + " in the range, at least "
+              + minBars
+              + " needed");
+    }
+  }
+
+  static RegisterRequest validate(RegisterRequest request) {
+    if (request.workerId() == null || !request.workerId().matches("[A-Za-z0-9._-]{1,64}")) {
+      throw ApiException.badRequest("worker_id must be 1-64 letters, digits, '.', '_' or '-'");
+    }
+    try {
+      OperationType.forWorkerType(request.workerType());
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("worker_type must be backtesting or training");
+    }
+    if (request.instanceId() == null || !request.instanceId().matches("[A-Za-z0-9-]{1,64}")) {
+      throw ApiException.badRequest("instance_id must be 1-64 letters, digits or '-'");
+    }
+    return request;
+  }
+
+  static ProgressReport validate(ProgressReport report, int maxResult) {
+    try {
+      OperationState.parseFinalOrRunning(report.status());
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw ApiException.badRequest("status must be one of running, completed, failed, cancelled");
+    }
+    if (report.progress() != null && !(report.progress() >= 0 && report.progress() <= 1)) {
+      throw ApiException.badRequest("progress must be a number from 0 to 1");
+    }
+    if (report.message() != null && report.message().length() > 256) {
+      throw ApiException.badRequest("message must be at most 256 characters");
+    }
+    if (report.error() != null && report.error().length() > 2048) {
+      throw ApiException.badRequest("error must be at most 2048 characters");
+    }
+    if (report.result() != null
+        && Json.MAPPER.writeValueAsBytes(report.result()).length > maxResult) {
+      throw ApiException.tooLarge("result must be at most " + maxResult + " bytes of JSON");
+    }
+    return report;
+  }
+
+  private static Map<String, Object> common(
+      String symbol, String timeframe, String start, String end) {
+    if (symbol == null || symbol.isBlank()) {
+      throw ApiException.badRequest("symbol is required");
+    }
+    symbol(symbol);
+    Timeframe tf = timeframe(timeframe == null ? "1d" : timeframe);
     Instant from = instant("start", start);
     Instant to = instant("end", end);
     checkOrder(from, to);
@@ -101,41 +202,78 @@ final class Requests {
     return parameters;
   }
 
+  /** A symbol: 1-16 letters, digits, '.', '_' or '-'. */
+  static String symbol(String symbol) {
+    if (!symbol.matches("[A-Za-z0-9._-]{1,16}")) {
+      throw ApiException.badRequest("symbol must be 1-16 letters, digits, '.', '_' or '-'");
+    }
+    return symbol;
+  }
+
   static Timeframe timeframe(String code) {
     return Timeframe.parse(code)
         .orElseThrow(
             () ->
                 ApiException.badRequest(
-                    "Invalid timeframe '" + code + "': expected one of " + Timeframe.codes()));
+                    "Invalid timeframe '"
+                        + io.ktrdr.app.http.RequestGuard.abbreviate(code)
+                        + "': expected one of "
+                        + Timeframe.codes()));
   }
 
   /**
-   * An ISO date ({@code 2024-01-31}) or date-time ({@code 2024-01-31T10:00:00Z}); null if absent.
+   * An ISO date ({@code 2024-01-31}) or date-time ({@code 2024-01-31T10:00:00Z}) from 1970 to 2100;
+   * null if absent.
    */
   static Instant instant(String name, String value) {
     if (value == null || value.isBlank()) {
       return null;
     }
+    Instant instant;
     try {
-      if (value.length() == 10) {
-        return LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant();
+      if (value.length() > 40) {
+        throw new DateTimeParseException("too long", value, 0);
       }
-      return Instant.parse(value);
+      instant =
+          value.length() == 10
+              ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant()
+              : Instant.parse(value);
     } catch (DateTimeParseException e) {
       throw ApiException.badRequest(
           "Invalid "
               + name
               + " '"
-              + value
+              + io.ktrdr.app.http.RequestGuard.abbreviate(value)
               + "': expected an ISO-8601 date (2024-01-31) or"
               + " date-time (2024-01-31T10:00:00Z)");
     }
+    if (instant.isBefore(MIN_DATE) || instant.isAfter(MAX_DATE)) {
+      throw ApiException.badRequest(
+          name + " must be between 1970-01-01 and 2100-01-01, was " + instant);
+    }
+    return instant;
   }
 
   static void checkOrder(Instant start, Instant end) {
     if (start != null && end != null && start.isAfter(end)) {
       throw ApiException.badRequest("start (" + start + ") is after end (" + end + ")");
     }
+  }
+
+  static int pageParameter(String value, String name, int fallback, int min, int max) {
+    if (value == null || value.isBlank()) {
+      return fallback;
+    }
+    int parsed;
+    try {
+      parsed = Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw ApiException.badRequest(name + " must be an integer from " + min + " to " + max);
+    }
+    if (parsed < min || parsed > max) {
+      throw ApiException.badRequest(name + " must be an integer from " + min + " to " + max);
+    }
+    return parsed;
   }
 
   private static int range(String name, Integer value, int fallback, int min, int max) {

@@ -26,15 +26,17 @@ public final class WorkerRegistry {
   public static final class Worker {
     final String id;
     final String type;
+    final String instance;
     volatile String url;
     volatile boolean available = true;
     volatile int consecutiveFailures;
     volatile Instant lastSeen;
     final Instant registeredAt;
 
-    Worker(String id, String type, String url, Instant now) {
+    Worker(String id, String type, String instance, String url, Instant now) {
       this.id = id;
       this.type = type;
+      this.instance = instance;
       this.url = url;
       this.lastSeen = now;
       this.registeredAt = now;
@@ -52,6 +54,11 @@ public final class WorkerRegistry {
       return url;
     }
 
+    /** The worker process's instance id: a new one each time the worker starts. */
+    public String instance() {
+      return instance;
+    }
+
     public boolean available() {
       return available;
     }
@@ -60,6 +67,7 @@ public final class WorkerRegistry {
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("worker_id", id);
       json.put("worker_type", type);
+      json.put("instance_id", instance);
       json.put("url", url);
       json.put("status", available ? "available" : "unavailable");
       json.put("consecutive_failures", consecutiveFailures);
@@ -71,9 +79,11 @@ public final class WorkerRegistry {
 
   private final Map<String, Worker> workers = new ConcurrentHashMap<>();
   private final Clock clock;
+  private final int maxWorkers;
 
-  public WorkerRegistry(Clock clock, Meter meter) {
+  public WorkerRegistry(Clock clock, Meter meter, int maxWorkers) {
     this.clock = clock;
+    this.maxWorkers = maxWorkers;
     Map<String, Attributes> typeAttributes = new LinkedHashMap<>();
     for (OperationType type : OperationType.values()) {
       typeAttributes.put(type.workerType(), Attributes.of(WORKER_TYPE, type.workerType()));
@@ -104,19 +114,42 @@ public final class WorkerRegistry {
         .count();
   }
 
-  /** Registers or re-registers a worker; it is available at once. */
-  public Worker register(String id, String type, String url) {
+  /**
+   * Registers or re-registers a worker; it is available at once. Returns the worker it replaced
+   * when that was another process (another instance id) or another type, else empty. Throws {@link
+   * IllegalStateException} when {@code maxWorkers} are registered and {@code id} is new.
+   */
+  public Optional<Worker> register(String id, String type, String instance, String url) {
     Instant now = clock.instant();
+    Worker[] replaced = new Worker[1];
     Worker worker =
         workers.compute(
             id,
-            (key, old) ->
-                old != null && old.type.equals(type) ? old : new Worker(id, type, url, now));
+            (key, old) -> {
+              if (old != null && old.type.equals(type) && old.instance.equals(instance)) {
+                return old;
+              }
+              if (old == null && workers.size() >= maxWorkers) {
+                throw new IllegalStateException("registry full");
+              }
+              replaced[0] = old;
+              return new Worker(id, type, instance, url, now);
+            });
     worker.url = url;
     worker.available = true;
     worker.consecutiveFailures = 0;
     worker.lastSeen = now;
-    return worker;
+    return Optional.ofNullable(replaced[0]);
+  }
+
+  /** A heartbeat: true when {@code id} is registered as this instance (else it must register). */
+  public boolean heartbeat(String id, String instance) {
+    Worker worker = workers.get(id);
+    if (worker == null || !worker.instance.equals(instance)) {
+      return false;
+    }
+    worker.lastSeen = clock.instant();
+    return true;
   }
 
   public Optional<Worker> get(String id) {

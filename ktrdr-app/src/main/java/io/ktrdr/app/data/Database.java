@@ -1,5 +1,7 @@
 package io.ktrdr.app.data;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -10,15 +12,14 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
-import org.h2.jdbcx.JdbcDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The app's database: an embedded H2 by default ({@code KTRDR_DATABASE_URL} points elsewhere),
- * created and filled with deterministic daily and hourly bars at start-up.
+ * The app's database: an embedded H2 by default ({@code KTRDR_DATABASE_URL} points elsewhere, e.g.
+ * PostgreSQL), created and filled with deterministic daily and hourly bars at start-up.
  */
-public final class Database {
+public final class Database implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(Database.class);
 
   /** The instruments seeded at start-up, with their starting prices. */
@@ -43,19 +44,47 @@ public final class Database {
   private final DataSource dataSource;
   private final AtomicBoolean ready = new AtomicBoolean();
 
-  private Database(DataSource dataSource) {
+  private final HikariDataSource pool;
+
+  private Database(DataSource dataSource, HikariDataSource pool) {
     this.dataSource = dataSource;
+    this.pool = pool;
   }
 
   /**
-   * A database at {@code url}, reached through {@code wrap} (the tracing data source).
+   * A database at {@code url}, through a connection pool, reached through {@code wrap} (the tracing
+   * data source). Nothing connects until first use.
    *
-   * @param url a JDBC URL; H2 is bundled
+   * @param url a JDBC URL; the H2 and PostgreSQL drivers are bundled
+   * @param user the user, or null (then the URL's or the driver's default)
+   * @param password the password, or null
    */
-  public static Database create(String url, java.util.function.UnaryOperator<DataSource> wrap) {
-    JdbcDataSource h2 = new JdbcDataSource();
-    h2.setURL(url);
-    return new Database(wrap.apply(h2));
+  public static Database create(
+      String url, String user, String password, java.util.function.UnaryOperator<DataSource> wrap) {
+    HikariConfig config = new HikariConfig();
+    config.setPoolName("ktrdr-db");
+    config.setJdbcUrl(url);
+    if (user != null) {
+      config.setUsername(user);
+    }
+    if (password != null) {
+      config.setPassword(password);
+    }
+    config.setMaximumPoolSize(10);
+    config.setConnectionTimeout(5000);
+    config.setValidationTimeout(2000);
+    // Start without a database: readiness reports it, and the pool connects when it can.
+    config.setInitializationFailTimeout(-1);
+    HikariDataSource pool = new HikariDataSource(config);
+    return new Database(wrap.apply(pool), pool);
+  }
+
+  /** Closes the connection pool. */
+  @Override
+  public void close() {
+    if (pool != null) {
+      pool.close();
+    }
   }
 
   public DataSource dataSource() {

@@ -20,6 +20,22 @@ public final class ApiException extends RuntimeException {
     return new ApiException(400, "bad_request", message);
   }
 
+  public static ApiException unauthorized(String message) {
+    return new ApiException(401, "unauthorized", message);
+  }
+
+  public static ApiException forbidden(String message) {
+    return new ApiException(403, "forbidden", message);
+  }
+
+  public static ApiException tooLarge(String message) {
+    return new ApiException(413, "payload_too_large", message);
+  }
+
+  public static ApiException unsupportedMediaType(String message) {
+    return new ApiException(415, "unsupported_media_type", message);
+  }
+
   public static ApiException notFound(String message) {
     return new ApiException(404, "not_found", message);
   }

@@ -4,44 +4,92 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson3;
+import io.ktrdr.app.Redactor;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.StreamReadException;
+import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
 import tools.jackson.databind.json.JsonMapper;
 
 /** JSON bodies and JSON errors, shared by the API and the workers. */
 public final class Json {
   private static final Logger logger = LoggerFactory.getLogger(Json.class);
 
-  /** The one mapper of the app. */
+  /** The one mapper of the app: snake_case, and unknown fields are an error. */
   public static final JsonMapper MAPPER =
-      JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build();
+      JsonMapper.builder()
+          .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .build();
 
   private Json() {}
 
-  /** Sets Jackson 3 as Javalin's mapper and maps every failure to a JSON error body. */
-  public static void configure(JavalinConfig config) {
+  /**
+   * Sets Jackson 3 as Javalin's mapper and maps every failure to a JSON error body: {@code
+   * {"error": ..., "message": ...}}, never a stack trace. A 405 names the allowed methods of {@code
+   * catalog} in {@code Allow}; a 401 carries {@code WWW-Authenticate: Bearer}.
+   */
+  public static void configure(JavalinConfig config, RouteCatalog catalog) {
     config.jsonMapper(new JavalinJackson3(MAPPER, false));
+    config.http.prefer405over404 = true;
     config.routes.exception(
         ApiException.class,
-        (e, ctx) -> ctx.status(e.status()).json(error(e.error(), e.getMessage())));
+        (e, ctx) -> {
+          if (e.status() == 401) {
+            ctx.header("WWW-Authenticate", "Bearer");
+          }
+          ctx.status(e.status()).json(error(e.error(), e.getMessage()));
+        });
     config.routes.exception(
         HttpResponseException.class,
-        (e, ctx) -> ctx.status(e.getStatus()).json(error(reason(e.getStatus()), e.getMessage())));
+        (e, ctx) -> {
+          if (e.getStatus() == 405) {
+            ctx.header("Allow", String.join(", ", catalog.allowedMethods(ctx.path())));
+            ctx.status(405)
+                .json(
+                    error(
+                        "method_not_allowed",
+                        "Method "
+                            + RequestGuard.abbreviate(ctx.req().getMethod())
+                            + " is not allowed here; allowed: "
+                            + String.join(", ", catalog.allowedMethods(ctx.path()))));
+            return;
+          }
+          ctx.status(e.getStatus()).json(error(reason(e.getStatus()), e.getMessage()));
+        });
     config.routes.exception(
         Exception.class,
         (e, ctx) -> {
-          logger.error("Request failed: {} {}", ctx.method(), ctx.path(), e);
+          logger.error(
+              "Request failed: {} {}",
+              ctx.method(),
+              RequestGuard.abbreviate(ctx.path()),
+              Redactor.redact(e));
           ctx.status(500).json(error("internal_error", "An internal error occurred"));
+        });
+    config.routes.error(
+        404,
+        ctx -> {
+          String type = ctx.res().getContentType();
+          if (ctx.result() == null || type == null || !type.startsWith("application/json")) {
+            ctx.json(
+                error("not_found", "No such resource: " + RequestGuard.abbreviate(ctx.path())));
+          }
         });
   }
 
   /** The request body as {@code type}; 400 with a clear message when missing or malformed. */
   public static <T> T body(Context ctx, Class<T> type) {
-    String body = ctx.body();
+    byte[] guarded = RequestGuard.body(ctx);
+    String body = guarded != null ? new String(guarded, StandardCharsets.UTF_8) : ctx.body();
     if (body.isBlank()) {
       throw ApiException.badRequest("A JSON request body is required");
     }
@@ -52,8 +100,49 @@ public final class Json {
       }
       return value;
     } catch (JacksonException e) {
-      throw ApiException.badRequest("Malformed JSON body: " + e.getOriginalMessage());
+      throw ApiException.badRequest(describe(e));
     }
+  }
+
+  /** {@code value} (a parsed JSON object) as {@code type}; 400 naming the field otherwise. */
+  public static <T> T convert(Object value, Class<T> type) {
+    try {
+      return MAPPER.convertValue(value, type);
+    } catch (JacksonException e) {
+      throw ApiException.badRequest(describe(e));
+    }
+  }
+
+  /**
+   * What was wrong with a body, in the API's words: the field and the problem, never a Java type or
+   * a parser's internals.
+   */
+  static String describe(JacksonException e) {
+    String field =
+        e.getPath().stream()
+            .map(
+                reference ->
+                    reference.getPropertyName() != null
+                        ? reference.getPropertyName()
+                        : "[" + reference.getIndex() + "]")
+            .collect(Collectors.joining("."))
+            .replace(".[", "[");
+    if (e instanceof UnrecognizedPropertyException unknown) {
+      return "Unknown field '"
+          + RequestGuard.abbreviate(String.valueOf(unknown.getPropertyName()))
+          + "'"
+          + (field.contains(".") ? " in " + field.substring(0, field.lastIndexOf('.')) : "");
+    }
+    if (e instanceof StreamReadException read && read.getLocation() != null) {
+      return "Malformed JSON at line "
+          + read.getLocation().getLineNr()
+          + ", column "
+          + read.getLocation().getColumnNr();
+    }
+    if (field.isEmpty()) {
+      return "The body must be a JSON object with the documented fields";
+    }
+    return "Field '" + RequestGuard.abbreviate(field) + "' has the wrong type or value";
   }
 
   /** The request body as a JSON object; 400 when missing or malformed. */
@@ -69,16 +158,28 @@ public final class Json {
     return body;
   }
 
-  private static String reason(int status) {
+  static String reason(int status) {
     switch (status) {
       case 400:
         return "bad_request";
+      case 401:
+        return "unauthorized";
+      case 403:
+        return "forbidden";
       case 404:
         return "not_found";
       case 405:
         return "method_not_allowed";
+      case 408:
+        return "request_timeout";
       case 413:
         return "payload_too_large";
+      case 414:
+        return "uri_too_long";
+      case 415:
+        return "unsupported_media_type";
+      case 431:
+        return "header_too_large";
       case 503:
         return "unavailable";
       default:

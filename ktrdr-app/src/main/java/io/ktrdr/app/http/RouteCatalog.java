@@ -24,7 +24,9 @@ public final class RouteCatalog {
       String summary,
       Map<String, String> query,
       Map<String, Object> requestExample,
-      Map<Integer, String> responses) {}
+      Map<Integer, String> responses,
+      Access access,
+      int maxBody) {}
 
   /** One route: method, path template, documentation, handler. */
   public record Route(HandlerType method, String path, Doc doc, Handler handler) {}
@@ -57,11 +59,41 @@ public final class RouteCatalog {
     return List.copyOf(routes);
   }
 
-  /** Registers every route in Javalin. */
-  public void install(JavalinConfig config) {
+  /** Registers every route in Javalin, each behind {@code guard}'s checks. */
+  public void install(JavalinConfig config, RequestGuard guard) {
     for (Route route : routes) {
-      config.routes.addHttpHandler(route.method(), route.path(), route.handler());
+      config.routes.addHttpHandler(
+          route.method(),
+          route.path(),
+          ctx -> {
+            guard.check(ctx, route);
+            route.handler().handle(ctx);
+          });
     }
+  }
+
+  /** The methods routed for {@code path} (for {@code Allow} on a 405), in route order. */
+  public List<String> allowedMethods(String path) {
+    List<String> methods = new ArrayList<>();
+    for (Route route : routes) {
+      String name = route.method().name();
+      if (!methods.contains(name) && template(route.path()).matcher(path).matches()) {
+        methods.add(name);
+      }
+    }
+    return methods;
+  }
+
+  private static Pattern template(String path) {
+    StringBuilder regex = new StringBuilder();
+    Matcher matcher = PATH_PARAM.matcher(path);
+    int last = 0;
+    while (matcher.find()) {
+      regex.append(Pattern.quote(path.substring(last, matcher.start()))).append("[^/]+");
+      last = matcher.end();
+    }
+    regex.append(Pattern.quote(path.substring(last)));
+    return Pattern.compile(regex.toString());
   }
 
   /** The OpenAPI 3.0 document of these routes (plus {@code extra} paths served elsewhere). */
@@ -82,6 +114,10 @@ public final class RouteCatalog {
     document.put("openapi", "3.0.3");
     document.put("info", info);
     document.put("paths", paths);
+    Map<String, Object> bearer = Map.of("type", "http", "scheme", "bearer");
+    document.put(
+        "components",
+        Map.of("securitySchemes", Map.of("apiToken", bearer, "clusterSecret", bearer)));
     return document;
   }
 
@@ -104,6 +140,12 @@ public final class RouteCatalog {
             (name, description) -> parameters.add(parameter(name, "query", false, description)));
     if (!parameters.isEmpty()) {
       operation.put("parameters", parameters);
+    }
+    if (doc.access() != Access.PUBLIC) {
+      operation.put(
+          "security",
+          List.of(
+              Map.of(doc.access() == Access.CLUSTER ? "clusterSecret" : "apiToken", List.of())));
     }
     if (doc.requestExample() != null) {
       operation.put(
@@ -145,6 +187,8 @@ public final class RouteCatalog {
     private final Map<String, String> query = new LinkedHashMap<>();
     private final Map<Integer, String> responses = new LinkedHashMap<>();
     private Map<String, Object> requestExample;
+    private Access access = Access.USER;
+    private int maxBody;
 
     private DocBuilder(String tag, String summary) {
       this.tag = tag;
@@ -156,8 +200,16 @@ public final class RouteCatalog {
       return this;
     }
 
-    public DocBuilder body(Map<String, Object> example) {
+    /** A JSON body, at most {@code maxBytes}, with an example for the documentation. */
+    public DocBuilder body(Map<String, Object> example, int maxBytes) {
       this.requestExample = example;
+      this.maxBody = maxBytes;
+      return this;
+    }
+
+    /** Who may call the route; {@link Access#USER} unless set. */
+    public DocBuilder access(Access access) {
+      this.access = access;
       return this;
     }
 
@@ -176,7 +228,9 @@ public final class RouteCatalog {
           summary,
           java.util.Collections.unmodifiableMap(new LinkedHashMap<>(query)),
           requestExample,
-          documented);
+          documented,
+          access,
+          maxBody);
     }
   }
 }

@@ -30,6 +30,16 @@ public enum OperationType {
     return startPath;
   }
 
+  /** The type whose {@link #code()} is {@code code}. */
+  public static OperationType forCode(String code) {
+    for (OperationType type : values()) {
+      if (type.code.equals(code)) {
+        return type;
+      }
+    }
+    throw new IllegalArgumentException("unknown operation type " + code);
+  }
+
   public static OperationType forWorkerType(String workerType) {
     for (OperationType type : values()) {
       if (type.workerType.equals(workerType)) {

@@ -69,6 +69,12 @@ final class JobRunner implements AutoCloseable {
     return current.get() != null;
   }
 
+  /** The id of the operation running here, or null. */
+  String currentOperation() {
+    Job job = current.get();
+    return job == null ? null : job.id;
+  }
+
   /** Starts the operation unless one is running; returns whether it was accepted. */
   boolean trySubmit(String operationId, Map<String, Object> parameters) {
     Job job = new Job(operationId);
@@ -130,7 +136,7 @@ final class JobRunner implements AutoCloseable {
       api.report(job.id, "cancelled", 0, "cancelled", null, "Cancelled on request");
     } catch (Exception e) {
       operation.fail(e);
-      logger.warn("Operation failed: {}", e.getMessage());
+      logger.warn("Operation failed: {}", e.toString());
       api.report(
           job.id,
           "failed",

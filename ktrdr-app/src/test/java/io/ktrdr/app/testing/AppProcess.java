@@ -21,8 +21,21 @@ public final class AppProcess implements AutoCloseable {
     this.log = log;
   }
 
-  /** Starts the jar with {@code env} added to this JVM's environment; output goes to a file. */
+  /** The cluster secret the harness gives every process that does not set its own. */
+  public static final String TEST_CLUSTER_SECRET = "test-cluster-secret-0123456789abcdef0123";
+
+  /**
+   * Starts the jar with {@code env} added to this JVM's environment; output goes to a file. The
+   * test cluster secret is added unless {@code env} sets one ({@code KTRDR_CLUSTER_SECRET} or
+   * {@code KTRDR_CLUSTER_SECRET_FILE}), so that the API and workers started here trust each other.
+   */
   public static AppProcess start(String name, Map<String, String> env, Path directory) {
+    return start(name, env, directory, List.of());
+  }
+
+  /** As {@link #start(String, Map, Path)}, with command-line arguments for the jar. */
+  public static AppProcess start(
+      String name, Map<String, String> env, Path directory, List<String> args) {
     Path jar = Repo.path("ktrdr-app/target/ktrdr-app.jar");
     if (!Files.exists(jar)) {
       throw new AssertionError("run 'mvn package' first: " + jar + " is missing");
@@ -34,12 +47,37 @@ public final class AppProcess implements AutoCloseable {
       command.add("-Xmx256m");
       command.add("-jar");
       command.add(jar.toString());
+      command.addAll(args);
       ProcessBuilder builder =
           new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-      builder.environment().putAll(env);
+      builder.environment().putAll(withSecret(env));
       return new AppProcess(name, builder.start(), log);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** {@code env} plus the test cluster secret when it sets none. */
+  public static Map<String, String> withSecret(Map<String, String> env) {
+    Map<String, String> result = new java.util.HashMap<>(env);
+    if (!env.containsKey("KTRDR_CLUSTER_SECRET") && !env.containsKey("KTRDR_CLUSTER_SECRET_FILE")) {
+      result.put("KTRDR_CLUSTER_SECRET", TEST_CLUSTER_SECRET);
+    }
+    return result;
+  }
+
+  /** The process id (to send signals). */
+  public long pid() {
+    return process.pid();
+  }
+
+  /** Waits for the process to end; its exit status, or -1 if it did not end in time. */
+  public int waitFor(java.time.Duration timeout) {
+    try {
+      return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
     }
   }
 

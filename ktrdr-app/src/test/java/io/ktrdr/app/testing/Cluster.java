@@ -54,7 +54,7 @@ public final class Cluster implements AutoCloseable {
     env.put(
         "KTRDR_DATABASE_URL", "jdbc:h2:mem:cluster-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1");
     apiTelemetry = telemetry("ktrdr-api", null);
-    api = ApiServer.start(AppConfig.from(EnvConfig.of(env)), apiTelemetry);
+    api = ApiServer.start(AppConfig.from(EnvConfig.of(AppProcess.withSecret(env))), apiTelemetry);
     closeables.add(api);
     try {
       if (!api.awaitReady(30_000)) {
@@ -91,7 +91,8 @@ public final class Cluster implements AutoCloseable {
     env.put("KTRDR_API_URL", apiUrl(""));
     env.put("KTRDR_SIMULATION_STEP_DELAY_MS", Long.toString(stepDelay.toMillis()));
     KtrdrTelemetry telemetry = telemetry("ktrdr-worker", id);
-    WorkerServer server = WorkerServer.start(AppConfig.from(EnvConfig.of(env)), telemetry);
+    WorkerServer server =
+        WorkerServer.start(AppConfig.from(EnvConfig.of(AppProcess.withSecret(env))), telemetry);
     closeables.add(server);
     try {
       if (!server.awaitRegistered(30_000)) {
@@ -111,8 +112,24 @@ public final class Cluster implements AutoCloseable {
   }
 
   public static HttpResponse<String> send(String method, String url, String body) {
+    return send(method, url, body, new String[0]);
+  }
+
+  /** The headers of a call made by worker {@code workerId} with the test cluster secret. */
+  public static String[] asWorker(String workerId) {
+    return new String[] {
+      "Authorization", "Bearer " + AppProcess.TEST_CLUSTER_SECRET, "X-Ktrdr-Worker-Id", workerId
+    };
+  }
+
+  /** Sends a request with extra headers (name, value, name, value...). */
+  public static HttpResponse<String> send(
+      String method, String url, String body, String... headers) {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(15));
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
     if (body != null) {
       request.header("Content-Type", "application/json");
     }
