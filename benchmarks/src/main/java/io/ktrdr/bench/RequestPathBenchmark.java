@@ -42,6 +42,7 @@ public class RequestPathBenchmark {
   private static final String REQUEST =
       "GET /api/v1/data/AAPL/1d?start=2024-01-01 HTTP/1.1\r\n"
           + "Host: bench\r\n"
+          + "Connection: close\r\n"
           + "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n"
           + "\r\n";
 
