@@ -58,7 +58,9 @@ final class TracingHttpClient extends HttpClient {
                 openTelemetry, SCOPE, HttpSpanNameExtractor.create(getter))
             .setSpanStatusExtractor(HttpSpanStatusExtractor.create(getter))
             .addAttributesExtractor(HttpClientAttributesExtractor.create(getter))
-            .addOperationMetrics(HttpClientMetrics.get())
+            .addOperationMetrics(
+                new MetricAttributes(
+                    HttpClientMetrics.get(), MetricAttributes.CLIENT_DURATION_KEYS))
             .buildInstrumenter(SpanKindExtractor.alwaysClient());
   }
 
