@@ -195,9 +195,15 @@ public final class KtrdrTelemetry implements AutoCloseable {
                   }
                   return meters.registerMetricReader(reader, instrumentType -> limit);
                 })
-            .addSpanExporterCustomizer((exporter, config) -> spanReporter.wrap(exporter))
-            .addLogRecordExporterCustomizer((exporter, config) -> logReporter.wrap(exporter))
-            .addMetricExporterCustomizer((exporter, config) -> metricReporter.wrap(exporter));
+            .addSpanExporterCustomizer(
+                (exporter, config) ->
+                    spanReporter.wrap(QuickExit.spans(exporter, spanReporter, config)))
+            .addLogRecordExporterCustomizer(
+                (exporter, config) ->
+                    logReporter.wrap(QuickExit.logs(exporter, logReporter, config)))
+            .addMetricExporterCustomizer(
+                (exporter, config) ->
+                    metricReporter.wrap(QuickExit.metrics(exporter, metricReporter, config)));
     useOnly(autoconfigure, DefaultConfigProperties.createFromMap(properties));
     if (options.registerGlobal) {
       autoconfigure.setResultAsGlobal();

@@ -140,6 +140,22 @@ class ExportReporterTest {
   }
 
   @Test
+  void refusedConnectionsAndTimeoutsAreRetriedUntilClosing() {
+    java.util.function.Predicate<IOException> retry =
+        reporter.retryPolicy().getRetryExceptionPredicate();
+    assertThat(retry.test(new java.net.ConnectException("refused"))).isTrue();
+    assertThat(retry.test(new java.net.SocketTimeoutException("read"))).isTrue();
+    assertThat(retry.test(new IOException("Read TIMEOUT"))).isTrue();
+    assertThat(retry.test(new IOException("broken pipe"))).isFalse();
+    assertThat(retry.test(new IOException())).isFalse();
+    assertThat(reporter.retryPolicy().getMaxAttempts())
+        .isEqualTo(io.opentelemetry.sdk.common.export.RetryPolicy.getDefault().getMaxAttempts());
+
+    reporter.closing();
+    assertThat(retry.test(new java.net.ConnectException("refused"))).isFalse();
+  }
+
+  @Test
   void whileClosingAHealthyCollectorIsStillTried() {
     succeed(1);
     reporter.closing();
