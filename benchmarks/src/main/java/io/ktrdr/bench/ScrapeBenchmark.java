@@ -1,7 +1,8 @@
 package io.ktrdr.bench;
 
+import io.ktrdr.telemetry.HistogramMode;
 import io.ktrdr.telemetry.KtrdrTelemetry;
-import io.ktrdr.telemetry.http.HttpServerMetrics;
+import io.ktrdr.telemetry.internal.HttpServerMetrics;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.exporter.common.PrometheusScrapeHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -52,9 +53,12 @@ public class ScrapeBenchmark {
               .jvmMetrics(false)
               .tracing(false)
               .shutdownHook(false)
+              // The same 14 classic buckets as the client_java side (HistogramModeBenchmark
+              // compares the modes).
+              .histogramMode(HistogramMode.CLASSIC)
               .environment(Map.of("OTEL_JAVA_METRICS_CARDINALITY_LIMIT", "20000"))
               .build();
-      HttpServerMetrics metrics = telemetry.httpServerMetrics();
+      HttpServerMetrics metrics = HttpServerMetrics.create(telemetry.openTelemetry());
       int get = HttpServerMetrics.methodIndex("GET");
       for (int i = 0; i < series; i++) {
         metrics.requestStarted(get, false);

@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -202,9 +203,15 @@ public final class KtrdrTelemetry implements AutoCloseable {
                   return meters.registerMetricReader(
                       histograms.reader(reader), instrumentType -> limit);
                 })
-            .addSpanExporterCustomizer((exporter, config) -> spanReporter.wrap(exporter))
-            .addLogRecordExporterCustomizer((exporter, config) -> logReporter.wrap(exporter))
-            .addMetricExporterCustomizer((exporter, config) -> metricReporter.wrap(exporter));
+            .addSpanExporterCustomizer(
+                (exporter, config) ->
+                    spanReporter.wrap(QuickExit.spans(exporter, spanReporter, config)))
+            .addLogRecordExporterCustomizer(
+                (exporter, config) ->
+                    logReporter.wrap(QuickExit.logs(exporter, logReporter, config)))
+            .addMetricExporterCustomizer(
+                (exporter, config) ->
+                    metricReporter.wrap(QuickExit.metrics(exporter, metricReporter, config)));
     useOnly(autoconfigure, DefaultConfigProperties.createFromMap(properties));
     if (options.registerGlobal) {
       autoconfigure.setResultAsGlobal();
@@ -216,7 +223,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
       throw new IllegalArgumentException(
           "Invalid OpenTelemetry configuration (OTEL_* variables): " + e.getMessage(), e);
     }
-    Resource resource = finalResource.get();
+    Resource resource = Objects.requireNonNull(finalResource.get(), "resource");
 
     registry.register(histograms.collector(reader));
     Meter meter = sdk.getMeterProvider().get(INSTRUMENTATION_SCOPE);

@@ -2,6 +2,7 @@ package io.ktrdr.telemetry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ktrdr.telemetry.testing.Http;
 import io.ktrdr.telemetry.testing.Scrape;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import java.io.ByteArrayOutputStream;
@@ -215,9 +216,20 @@ class KtrdrTelemetryTest {
   }
 
   @Test
-  void closeIsIdempotent() {
-    KtrdrTelemetry telemetry = builder(Map.of()).serviceName("close").build();
+  void closeIsIdempotentAndStopsEverything() {
+    KtrdrTelemetry telemetry =
+        builder(Map.of("KTRDR_METRICS_PORT", "0")).serviceName("close").build();
+    String url = "http://127.0.0.1:" + telemetry.metricsServerPort().orElseThrow() + "/metrics";
+    assertThat(Http.get(url).statusCode()).isEqualTo(200);
+
     telemetry.close();
     telemetry.close();
+
+    assertThat(telemetry.prometheusRegistry().scrape().size()).isZero();
+    assertThat(telemetry.tracing().tracer().spanBuilder("after").startSpan().isRecording())
+        .as("the SDK is shut down")
+        .isFalse();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Http.get(url))
+        .as("the standalone server is stopped");
   }
 }

@@ -6,6 +6,7 @@ import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.common.export.MemoryMode;
+import io.opentelemetry.sdk.common.export.RetryPolicy;
 import io.opentelemetry.sdk.logs.data.LogRecordData;
 import io.opentelemetry.sdk.logs.export.LogRecordExporter;
 import io.opentelemetry.sdk.metrics.InstrumentType;
@@ -14,6 +15,9 @@ import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.metrics.export.MetricExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -107,6 +111,26 @@ public final class ExportReporter {
   /** From now on, a known outage fails exports at once instead of trying again. */
   public void closing() {
     closing.set(true);
+  }
+
+  /**
+   * OpenTelemetry's default retry policy, except that once {@link #closing()} was called a failed
+   * connection is not tried again: at exit, a collector that refuses connections would otherwise
+   * hold the process for the exporter's whole timeout (10 s by default) of backed-off retries.
+   */
+  public RetryPolicy retryPolicy() {
+    return RetryPolicy.getDefault().toBuilder()
+        .setRetryExceptionPredicate(e -> !closing.get() && retryable(e))
+        .build();
+  }
+
+  /** What OpenTelemetry's exporters retry by default: timeouts and refused connections. */
+  static boolean retryable(IOException e) {
+    if (e instanceof SocketTimeoutException || e instanceof ConnectException) {
+      return true;
+    }
+    String message = e.getMessage();
+    return message != null && message.toLowerCase(java.util.Locale.ROOT).contains("timeout");
   }
 
   /** Whether the last export failed. */

@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A JDK {@link HttpClient} that traces every request: a client span named after the method, the
@@ -57,7 +58,9 @@ final class TracingHttpClient extends HttpClient {
                 openTelemetry, SCOPE, HttpSpanNameExtractor.create(getter))
             .setSpanStatusExtractor(HttpSpanStatusExtractor.create(getter))
             .addAttributesExtractor(HttpClientAttributesExtractor.create(getter))
-            .addOperationMetrics(HttpClientMetrics.get())
+            .addOperationMetrics(
+                new MetricAttributes(
+                    HttpClientMetrics.get(), MetricAttributes.CLIENT_DURATION_KEYS))
             .buildInstrumenter(SpanKindExtractor.alwaysClient());
   }
 
@@ -106,7 +109,7 @@ final class TracingHttpClient extends HttpClient {
   public <T> CompletableFuture<HttpResponse<T>> sendAsync(
       HttpRequest request,
       HttpResponse.BodyHandler<T> handler,
-      HttpResponse.PushPromiseHandler<T> pushPromiseHandler) {
+      HttpResponse.@Nullable PushPromiseHandler<T> pushPromiseHandler) {
     Context parent = Context.current();
     if (!instrumenter.shouldStart(parent, request)) {
       return delegate.sendAsync(request, handler, pushPromiseHandler);

@@ -77,6 +77,56 @@ class ExemplarTest {
   }
 
   @Test
+  void tracedClientCallsToLongUrlsKeepSmallExemplarsAndLogNoWarning() throws Exception {
+    java.util.logging.Logger converter =
+        java.util.logging.Logger.getLogger(
+            "io.opentelemetry.exporter.prometheus.Otel2PrometheusConverter");
+    List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler capture =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord record) {
+            if (record.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+              warnings.add(record.getMessage());
+            }
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    converter.addHandler(capture);
+    try (TestApp app = TestApp.start(builder -> builder.serviceName("client"), plugin -> {})) {
+      java.net.http.HttpClient client =
+          app.telemetry.tracing().httpClient(java.net.http.HttpClient.newHttpClient());
+      String longPath = "/api/v1/data/" + "S".repeat(150) + "/1d?start=2024-01-01&end=2024-12-31";
+      app.telemetry
+          .tracing()
+          .inSpan(
+              "caller",
+              io.opentelemetry.api.common.Attributes.empty(),
+              () ->
+                  client.send(
+                      java.net.http.HttpRequest.newBuilder(java.net.URI.create(app.url(longPath)))
+                          .build(),
+                      java.net.http.HttpResponse.BodyHandlers.discarding()));
+
+      Scrape scrape = Scrape.parse(scrapeOpenMetrics(app));
+
+      assertThat(
+              scrape.samples(
+                  "http_client_request_duration_seconds_bucket", s -> s.exemplar() != null))
+          .isNotEmpty()
+          .allSatisfy(s -> assertThat(s.exemplar()).doesNotContain("url").doesNotContain("SSS"));
+      assertThat(warnings).isEmpty();
+    } finally {
+      converter.removeHandler(capture);
+    }
+  }
+
+  @Test
   void noExemplarsWhenTracingIsOff() {
     try (TestApp app = TestApp.start(builder -> builder.tracing(false), plugin -> {})) {
       Http.get(app.url("/api/v1/health"));
