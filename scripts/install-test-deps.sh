@@ -8,9 +8,13 @@ missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+# The commands of README.md and docs/ (examples/docs-commands) use these.
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+command -v setsid >/dev/null 2>&1 || missing+=(util-linux)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-test-deps: prometheus, promtool and amtool are installed"
+  echo "install-test-deps: prometheus, promtool, amtool, curl, jq and setsid are installed"
   exit 0
 fi
 
@@ -30,4 +34,4 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 # The packages' service scripts may try to start daemons; the tests start their own.
 $sudo apt-get install -y -qq --no-install-recommends ${packages} >/dev/null
-command -v prometheus promtool amtool
+command -v prometheus promtool amtool curl jq setsid
