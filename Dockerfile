@@ -8,9 +8,11 @@ WORKDIR /src
 COPY mvnw pom.xml ./
 COPY .mvn .mvn
 COPY ktrdr-telemetry/pom.xml ktrdr-telemetry/pom.xml
+COPY ktrdr-telemetry-logback/pom.xml ktrdr-telemetry-logback/pom.xml
 COPY ktrdr-app/pom.xml ktrdr-app/pom.xml
 RUN ./mvnw -B -ntp -q dependency:go-offline -pl ktrdr-app -am || true
 COPY ktrdr-telemetry/src ktrdr-telemetry/src
+COPY ktrdr-telemetry-logback/src ktrdr-telemetry-logback/src
 COPY ktrdr-app/src ktrdr-app/src
 RUN ./mvnw -B -ntp -DskipTests -Dspotless.check.skip=true package -pl ktrdr-app -am
 

@@ -16,7 +16,7 @@ backtest_port=${KTRDR_BACKTEST_WORKER_PORT:-5003}
 training_port=${KTRDR_TRAINING_WORKER_PORT:-5004}
 jar=ktrdr-app/target/ktrdr-app.jar
 
-if [ ! -f "$jar" ] || [ -n "$(find ktrdr-telemetry/src ktrdr-app/src pom.xml ktrdr-app/pom.xml ktrdr-telemetry/pom.xml -newer "$jar" -print -quit)" ]; then
+if [ ! -f "$jar" ] || [ -n "$(find ktrdr-telemetry/src ktrdr-telemetry-logback/src ktrdr-app/src pom.xml ktrdr-app/pom.xml ktrdr-telemetry/pom.xml -newer "$jar" -print -quit)" ]; then
   echo "run: building $jar"
   ./mvnw -B -q -ntp -DskipTests -Dspotless.check.skip=true install -pl ktrdr-app -am
 fi

@@ -33,5 +33,5 @@ if [ -z "$jdk21" ]; then
 fi
 echo "test-examples: JDK for virtual threads: $jdk21"
 
-"${maven[@]}" -q install -DskipTests -Dspotless.check.skip=true -pl ktrdr-telemetry,ktrdr-telemetry-bom -am
+"${maven[@]}" -q install -DskipTests -Dspotless.check.skip=true -pl ktrdr-telemetry,ktrdr-telemetry-logback,ktrdr-telemetry-bom -am
 "${maven[@]}" -f examples/pom.xml verify "-Djdk21.home=$jdk21" "$@"

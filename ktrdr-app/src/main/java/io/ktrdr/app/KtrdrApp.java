@@ -5,6 +5,7 @@ import io.ktrdr.app.worker.WorkerServer;
 import io.ktrdr.telemetry.KtrdrTelemetry;
 import io.ktrdr.telemetry.KtrdrTelemetryBuilder;
 import io.ktrdr.telemetry.config.EnvConfig;
+import io.ktrdr.telemetry.logback.KtrdrLogback;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +38,8 @@ public final class KtrdrApp {
         builder.workerId(config.workerId());
       }
       telemetry = builder.build();
+      // JSON log lines with the service context; the JVM exits right after, so it is not closed.
+      KtrdrLogback.install(telemetry);
     } catch (IllegalArgumentException e) {
       // A ConfigException (KTRDR_* keys) or the OTEL_* error, both naming the key.
       System.err.println("ktrdr-app: invalid configuration: " + e.getMessage());

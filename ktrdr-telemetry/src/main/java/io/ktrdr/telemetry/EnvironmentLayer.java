@@ -1,15 +1,18 @@
 package io.ktrdr.telemetry;
 
 import io.ktrdr.telemetry.config.EnvConfig;
-import io.ktrdr.telemetry.metrics.MetricsAuth;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 
 /**
- * The one place that reads {@code KTRDR_*} environment variables for the library. It only calls
- * builder setters, so the builder stays the single source of truth.
+ * The one place that reads the environment for the library. It validates every {@code KTRDR_*} key
+ * the library reads and every {@code OTEL_*} key, applies the {@code KTRDR_*} ones through builder
+ * setters (so the builder stays the single source of truth) and hands the {@code OTEL_*} ones to
+ * OpenTelemetry's autoconfigure as its whole configuration.
  */
 final class EnvironmentLayer {
   static final String ENVIRONMENT = "KTRDR_ENVIRONMENT";
@@ -23,24 +26,149 @@ final class EnvironmentLayer {
   static final String TRACING_ENABLED = "KTRDR_TRACING_ENABLED";
   static final String WORKER_ID = "KTRDR_WORKER_ID";
   static final String LOG_FORMAT = "KTRDR_LOG_FORMAT";
+  static final String LOG_LEVEL = "KTRDR_LOG_LEVEL";
   static final String LOGS_OTLP_ENABLED = "KTRDR_LOGS_OTLP_ENABLED";
+
+  static final String PROMETHEUS_HOST = "OTEL_EXPORTER_PROMETHEUS_HOST";
+  static final String PROMETHEUS_PORT = "OTEL_EXPORTER_PROMETHEUS_PORT";
+  static final String METRICS_EXPORTER = "OTEL_METRICS_EXPORTER";
+
+  /** Every {@code KTRDR_*} key the library reads; {@code docs/configuration.md} lists them all. */
+  static final List<String> KTRDR_KEYS =
+      List.of(
+          ENVIRONMENT,
+          SERVICE_VERSION,
+          JVM_METRICS_ENABLED,
+          METRICS_USERNAME,
+          METRICS_PASSWORD,
+          METRICS_PASSWORD + "_FILE",
+          METRICS_BEARER_TOKEN,
+          METRICS_BEARER_TOKEN + "_FILE",
+          METRICS_HOST,
+          METRICS_PORT,
+          TRACING_ENABLED,
+          WORKER_ID,
+          LOG_FORMAT,
+          LOG_LEVEL,
+          LOGS_OTLP_ENABLED);
+
+  /** {@code OTEL_*} keys honoured as they are named. */
+  static final List<String> OTEL_KEYS =
+      List.of(
+          "OTEL_SDK_DISABLED",
+          "OTEL_SERVICE_NAME",
+          "OTEL_RESOURCE_ATTRIBUTES",
+          "OTEL_PROPAGATORS",
+          "OTEL_TRACES_SAMPLER",
+          "OTEL_TRACES_SAMPLER_ARG",
+          "OTEL_TRACES_EXPORTER",
+          METRICS_EXPORTER,
+          "OTEL_LOGS_EXPORTER",
+          "OTEL_METRIC_EXPORT_INTERVAL",
+          "OTEL_METRIC_EXPORT_TIMEOUT",
+          "OTEL_METRICS_EXEMPLAR_FILTER",
+          // Read by OpenTelemetry's JDBC instrumentation from the process environment itself.
+          "OTEL_SEMCONV_STABILITY_OPT_IN",
+          PROMETHEUS_HOST,
+          PROMETHEUS_PORT);
+
+  /** Families of {@code OTEL_*} keys honoured through OpenTelemetry's autoconfigure. */
+  static final List<String> OTEL_PREFIXES =
+      List.of(
+          "OTEL_EXPORTER_OTLP_",
+          "OTEL_BSP_",
+          "OTEL_BLRP_",
+          "OTEL_ATTRIBUTE_",
+          "OTEL_SPAN_",
+          "OTEL_LINK_",
+          "OTEL_EVENT_",
+          "OTEL_LOGRECORD_",
+          "OTEL_JAVA_",
+          "OTEL_EXPERIMENTAL_");
 
   private EnvironmentLayer() {}
 
-  static void apply(KtrdrTelemetryBuilder builder) {
-    EnvConfig env =
-        builder.environment == null ? EnvConfig.fromSystem() : EnvConfig.of(builder.environment);
+  /**
+   * Validates the environment, applies the {@code KTRDR_*} keys to {@code builder} and returns the
+   * {@code OTEL_*} ones as OpenTelemetry properties ({@code OTEL_SERVICE_NAME} becomes {@code
+   * otel.service.name}).
+   *
+   * @throws io.ktrdr.telemetry.config.ConfigException naming the key, the value and what was
+   *     expected
+   */
+  static Map<String, String> apply(KtrdrTelemetryBuilder builder) {
+    Map<String, String> raw = new HashMap<>();
+    if (builder.environment == null) {
+      raw.putAll(System.getenv());
+      // OpenTelemetry's convention: -Dotel.foo.bar=... counts as OTEL_FOO_BAR, and wins.
+      Properties system = System.getProperties();
+      for (String name : system.stringPropertyNames()) {
+        if (name.startsWith("otel.")) {
+          raw.put(
+              name.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'),
+              system.getProperty(name));
+        }
+      }
+    } else {
+      raw.putAll(builder.environment);
+    }
+    EnvConfig env = EnvConfig.of(raw);
     env.string(ENVIRONMENT).ifPresent(builder::deploymentEnvironment);
     env.string(SERVICE_VERSION).ifPresent(builder::serviceVersion);
     env.bool(JVM_METRICS_ENABLED).ifPresent(builder::jvmMetrics);
     metricsAuth(env).ifPresent(builder::metricsAuth);
-    env.host(METRICS_HOST).ifPresent(builder::metricsServerHost);
-    env.portOrZero(METRICS_PORT).ifPresent(builder::metricsServerPort);
+    metricsServer(env, builder);
     env.bool(TRACING_ENABLED).ifPresent(builder::tracing);
     env.string(WORKER_ID).ifPresent(builder::workerId);
     env.bool(LOGS_OTLP_ENABLED).ifPresent(builder::exportLogs);
-    // Read by the shipped logback configuration; validated here so a typo fails start-up.
+    // Read by ktrdr-telemetry-logback's configuration; validated here so a typo fails start-up.
     env.oneOf(LOG_FORMAT, "json", "text");
+    env.oneOf(LOG_LEVEL, "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
+    return otelProperties(env);
+  }
+
+  /**
+   * The standalone server: {@code KTRDR_METRICS_PORT}/{@code _HOST}, or OpenTelemetry's {@code
+   * OTEL_EXPORTER_PROMETHEUS_PORT}/{@code _HOST} (also implied by {@code
+   * OTEL_METRICS_EXPORTER=prometheus}, on 9464). Both names for one setting must agree.
+   */
+  private static void metricsServer(EnvConfig env, KtrdrTelemetryBuilder builder) {
+    Optional<Integer> port =
+        agreeing(
+            env,
+            METRICS_PORT,
+            PROMETHEUS_PORT,
+            env.portOrZero(METRICS_PORT),
+            env.portOrZero(PROMETHEUS_PORT));
+    Optional<String> host =
+        agreeing(
+            env, METRICS_HOST, PROMETHEUS_HOST, env.host(METRICS_HOST), env.host(PROMETHEUS_HOST));
+    boolean prometheusExporter =
+        env.string(METRICS_EXPORTER)
+            .map(list -> List.of(list.split("\\s*,\\s*")).contains("prometheus"))
+            .orElse(false);
+    if (port.isEmpty() && prometheusExporter && builder.metricsServerPort < 0) {
+      port = Optional.of(9464);
+    }
+    port.ifPresent(builder::metricsServerPort);
+    host.ifPresent(builder::metricsServerHost);
+  }
+
+  private static <T> Optional<T> agreeing(
+      EnvConfig env, String key, String otelKey, Optional<T> value, Optional<T> otelValue) {
+    if (value.isPresent() && otelValue.isPresent() && !value.equals(otelValue)) {
+      throw EnvConfig.conflict(
+          otelKey,
+          otelKey
+              + "="
+              + otelValue.get()
+              + " differs from "
+              + key
+              + "="
+              + value.get()
+              + ": expected one of them, or the same value");
+    }
+    return value.isPresent() ? value : otelValue;
   }
 
   private static Optional<MetricsAuth> metricsAuth(EnvConfig env) {
@@ -75,18 +203,36 @@ final class EnvironmentLayer {
     return Optional.empty();
   }
 
+  /** Whether the library honours {@code key}, an {@code OTEL_*} variable. */
+  static boolean honoured(String key) {
+    return OTEL_KEYS.contains(key) || OTEL_PREFIXES.stream().anyMatch(key::startsWith);
+  }
+
   /**
-   * The {@code OTEL_*} entries of an injected environment as OpenTelemetry property names ({@code
-   * OTEL_SERVICE_NAME} becomes {@code otel.service.name}), so that autoconfigure sees them.
+   * The {@code OTEL_*} entries as OpenTelemetry property names. An {@code OTEL_*} key that no part
+   * of the library reads fails: a setting that is silently ignored is worse than none.
    */
-  static Map<String, String> otelProperties(Map<String, String> environment) {
+  static Map<String, String> otelProperties(EnvConfig env) {
     Map<String, String> properties = new HashMap<>();
-    environment.forEach(
-        (key, value) -> {
-          if (key.startsWith("OTEL_") && value != null) {
-            properties.put(key.toLowerCase(Locale.ROOT).replace('_', '.'), value);
-          }
-        });
+    env.asMap()
+        .forEach(
+            (key, value) -> {
+              if (!key.startsWith("OTEL_") || value == null || value.isBlank()) {
+                return;
+              }
+              if (!honoured(key)) {
+                throw EnvConfig.conflict(
+                    key,
+                    key
+                        + " is not read by ktrdr-telemetry: expected one of the OTEL_* variables"
+                        + " listed in docs/configuration.md (OpenTelemetry Java agent and"
+                        + " instrumentation settings do not apply), or unset it");
+              }
+              if (key.equals(PROMETHEUS_HOST) || key.equals(PROMETHEUS_PORT)) {
+                return; // the standalone metrics server's, see metricsServer()
+              }
+              properties.put(key.toLowerCase(Locale.ROOT).replace('_', '.'), value.trim());
+            });
     return properties;
   }
 }

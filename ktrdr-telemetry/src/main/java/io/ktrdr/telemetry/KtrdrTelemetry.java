@@ -1,11 +1,7 @@
 package io.ktrdr.telemetry;
 
-import io.ktrdr.telemetry.http.HttpServerMetrics;
-import io.ktrdr.telemetry.internal.ReportingSpanExporter;
+import io.ktrdr.telemetry.internal.ExportReporter;
 import io.ktrdr.telemetry.internal.TelemetryErrors;
-import io.ktrdr.telemetry.logging.KtrdrLogging;
-import io.ktrdr.telemetry.metrics.MetricsHandler;
-import io.ktrdr.telemetry.metrics.MetricsServer;
 import io.ktrdr.telemetry.operations.OperationTracker;
 import io.ktrdr.telemetry.tracing.KtrdrTracing;
 import io.opentelemetry.api.OpenTelemetry;
@@ -17,21 +13,32 @@ import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdkBuilder;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
+import io.opentelemetry.sdk.autoconfigure.spi.internal.DefaultConfigProperties;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.resources.ResourceBuilder;
-import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmBufferPoolMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmClassLoadingMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmCompilationMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmGarbageCollectorMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmMemoryMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmRuntimeInfoMetric;
+import io.prometheus.metrics.instrumentation.jvm.JvmThreadsMetrics;
+import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.lang.reflect.Method;
+import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.logging.Level;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,18 +63,26 @@ import org.slf4j.LoggerFactory;
  * <p><b>Traces</b>: W3C trace context and baggage; spans exported over OTLP ({@code http/protobuf}
  * by default) in batches when {@code OTEL_EXPORTER_OTLP_ENDPOINT} (or {@link
  * KtrdrTelemetryBuilder#otlpEndpoint}) is set; without an endpoint spans still exist for log
- * correlation but nothing is sent. An unreachable collector is logged once per outage.
+ * correlation but nothing is sent. Export failures of every signal are logged when they start, at
+ * most once a minute while they last, and when they end, and counted in {@code
+ * ktrdr_telemetry_errors_total}.
  *
- * <p><b>Logs</b>: service context and worker id in every line of the shipped logback configuration;
- * trace ids through OpenTelemetry's logback MDC appender.
+ * <p><b>Logs</b>: the library logs through {@code slf4j-api} only and changes no logging
+ * configuration. Applications on logback add {@code ktrdr-telemetry-logback} for JSON lines with
+ * trace ids and the service context.
  *
- * <p>Standard {@code OTEL_*} variables work through OpenTelemetry's autoconfigure.
+ * <p>Standard {@code OTEL_*} variables work through OpenTelemetry's autoconfigure; one the library
+ * does not honour fails {@link KtrdrTelemetryBuilder#build()}, as does an invalid {@code KTRDR_*}.
+ *
+ * <p>A good guest: nothing global changes unless asked ({@code GlobalOpenTelemetry} only with
+ * {@link KtrdrTelemetryBuilder#registerGlobal(boolean)}); every thread it starts is a daemon;
+ * {@link #close()} stops them, unregisters every metric and leaves the JVM as it found it.
  */
 public final class KtrdrTelemetry implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(KtrdrTelemetry.class);
 
   /** The instrumentation scope of the library's own instruments. */
-  public static final String INSTRUMENTATION_SCOPE = "io.ktrdr.telemetry";
+  public static final String INSTRUMENTATION_SCOPE = TelemetryErrors.SCOPE;
 
   /** Resource attributes that can carry secrets (command-line arguments) and are never exported. */
   static final Set<String> REDACTED_RESOURCE_KEYS =
@@ -85,30 +100,18 @@ public final class KtrdrTelemetry implements AutoCloseable {
   private static final AttributeKey<String> DEPLOYMENT_ENVIRONMENT =
       AttributeKey.stringKey("deployment.environment.name");
 
-  /**
-   * OpenTelemetry's exporters log every failed batch through java.util.logging; {@link
-   * ReportingSpanExporter} reports an outage once instead. Strong references keep the levels.
-   */
-  private static final List<java.util.logging.Logger> QUIETED_EXPORTER_LOGGERS =
-      List.of(
-          java.util.logging.Logger.getLogger(
-              "io.opentelemetry.exporter.internal.http.HttpExporter"),
-          java.util.logging.Logger.getLogger(
-              "io.opentelemetry.exporter.internal.grpc.GrpcExporter"));
-
   private final OpenTelemetrySdk sdk;
   private final Resource resource;
   private final PrometheusRegistry registry;
   private final TelemetryErrors errors;
   private final MetricsHandler metricsHandler;
-  private final HttpServerMetrics httpServerMetrics;
   private final KtrdrTracing tracing;
   private final OperationTracker operations;
   private final boolean tracingEnabled;
-  private final MetricsServer metricsServer;
-  private final KtrdrLogging logging;
+  private final @Nullable MetricsServer metricsServer;
+  private final List<ExportReporter> reporters;
   private final Duration shutdownTimeout;
-  private final Thread shutdownHook;
+  private final @Nullable Thread shutdownHook;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private KtrdrTelemetry(
@@ -117,8 +120,8 @@ public final class KtrdrTelemetry implements AutoCloseable {
       PrometheusRegistry registry,
       TelemetryErrors errors,
       MetricsHandler metricsHandler,
-      MetricsServer metricsServer,
-      KtrdrLogging logging,
+      @Nullable MetricsServer metricsServer,
+      List<ExportReporter> reporters,
       KtrdrTelemetryBuilder options) {
     this.sdk = sdk;
     this.resource = resource;
@@ -126,22 +129,17 @@ public final class KtrdrTelemetry implements AutoCloseable {
     this.errors = errors;
     this.metricsHandler = metricsHandler;
     this.metricsServer = metricsServer;
-    this.logging = logging;
+    this.reporters = reporters;
     this.tracingEnabled = options.tracing;
     this.shutdownTimeout = options.shutdownTimeout;
-    this.httpServerMetrics =
-        HttpServerMetrics.create(meter(INSTRUMENTATION_SCOPE + ".http"), errors);
     this.tracing = KtrdrTracing.create(sdk, INSTRUMENTATION_SCOPE);
-    this.operations =
-        OperationTracker.create(
-            sdk.getTracer(INSTRUMENTATION_SCOPE + ".operations"),
-            meter(INSTRUMENTATION_SCOPE + ".operations"),
-            errors);
-    this.shutdownHook =
-        options.shutdownHook ? new Thread(this::close, "ktrdr-telemetry-shutdown") : null;
-    if (this.shutdownHook != null) {
-      Runtime.getRuntime().addShutdownHook(this.shutdownHook);
+    this.operations = OperationTracker.create(sdk);
+    Thread hook = null;
+    if (options.shutdownHook) {
+      hook = new Thread(this::close, "ktrdr-telemetry-shutdown");
+      Runtime.getRuntime().addShutdownHook(hook);
     }
+    this.shutdownHook = hook;
   }
 
   /** Options: service identity, tracing, JVM metrics, {@code /metrics} protection, and more. */
@@ -150,66 +148,56 @@ public final class KtrdrTelemetry implements AutoCloseable {
   }
 
   /**
-   * Sets up metrics, tracing and log correlation for {@code serviceName}, every other option at its
-   * default (or as the environment says).
+   * Sets up metrics and tracing for {@code serviceName}, every other option at its default (or as
+   * the environment says).
    */
   public static KtrdrTelemetry setup(String serviceName) {
     return builder().serviceName(serviceName).build();
   }
 
-  /** Sets up metrics only: no spans are recorded (tracing can still be enabled by environment). */
+  /**
+   * Sets up metrics only: no spans are recorded (tracing can still be enabled by environment). An
+   * inbound {@code traceparent} is still honoured, so logs and outgoing calls keep the caller's
+   * trace id.
+   */
   public static KtrdrTelemetry setupMetrics(String serviceName) {
     return builder().serviceName(serviceName).tracing(false).build();
   }
 
-  static KtrdrTelemetry create(KtrdrTelemetryBuilder options) {
+  static KtrdrTelemetry create(KtrdrTelemetryBuilder options, Map<String, String> otel) {
     PrometheusRegistry registry = new PrometheusRegistry();
     PrometheusMetricReader reader = PrometheusMetricReader.builder().build();
     AtomicReference<Resource> finalResource = new AtomicReference<>(Resource.empty());
-    AtomicReference<TelemetryErrors> errorsRef = new AtomicReference<>();
-    AtomicReference<Meter> selfMeter = new AtomicReference<>();
+    AtomicReference<@Nullable TelemetryErrors> errorsRef = new AtomicReference<>();
+    AtomicReference<@Nullable Meter> selfMeter = new AtomicReference<>();
+    ExportReporter spanReporter = ExportReporter.spans(errorsRef::get, selfMeter::get);
+    ExportReporter logReporter = ExportReporter.logs(errorsRef::get);
+    ExportReporter metricReporter = ExportReporter.metrics(errorsRef::get);
 
-    Map<String, String> defaults = new HashMap<>();
-    defaults.put("otel.metrics.exporter", "none");
-    defaults.put("otel.exporter.otlp.protocol", "http/protobuf");
-    // The SDK's own metrics under their semantic-convention names (otel_sdk_processor_span_*,
-    // otel_sdk_exporter_span_*) instead of the legacy camelCase ones (queueSize, ...).
-    defaults.put("otel.experimental.sdk.telemetry.version", "latest");
-    if (options.serviceName != null) {
-      defaults.put("otel.service.name", options.serviceName);
-    }
-    if (options.otlpEndpoint != null) {
-      defaults.put("otel.exporter.otlp.endpoint", options.otlpEndpoint);
-    }
+    Map<String, String> properties = properties(options, otel);
     AutoConfiguredOpenTelemetrySdkBuilder autoconfigure =
         AutoConfiguredOpenTelemetrySdk.builder()
             .disableShutdownHook()
-            .addPropertiesSupplier(() -> defaults);
-    if (options.environment != null) {
-      Map<String, String> injected = EnvironmentLayer.otelProperties(options.environment);
-      autoconfigure.addPropertiesCustomizer(config -> injected);
-    }
-    autoconfigure
-        .addPropertiesCustomizer(config -> exporterChoices(config, options))
-        .addResourceCustomizer(
-            (resource, config) -> {
-              Resource customized = customizeResource(resource, options);
-              finalResource.set(customized);
-              return customized;
-            })
-        .addMeterProviderCustomizer(
-            (meters, config) -> {
-              // Readers added here do not get autoconfigure's limit: apply it ourselves.
-              int limit = config.getInt("otel.java.metrics.cardinality.limit", 2000);
-              if (limit < 1) {
-                throw new ConfigurationException(
-                    "otel.java.metrics.cardinality.limit=" + limit + ": expected at least 1");
-              }
-              return meters.registerMetricReader(reader, instrumentType -> limit);
-            })
-        .addSpanExporterCustomizer(
-            (exporter, config) ->
-                new ReportingSpanExporter(exporter, errorsRef::get, selfMeter::get));
+            .addResourceCustomizer(
+                (resource, config) -> {
+                  Resource customized = customizeResource(resource, options);
+                  finalResource.set(customized);
+                  return customized;
+                })
+            .addMeterProviderCustomizer(
+                (meters, config) -> {
+                  // Readers added here do not get autoconfigure's limit: apply it ourselves.
+                  int limit = config.getInt("otel.java.metrics.cardinality.limit", 2000);
+                  if (limit < 1) {
+                    throw new ConfigurationException(
+                        "otel.java.metrics.cardinality.limit=" + limit + ": expected at least 1");
+                  }
+                  return meters.registerMetricReader(reader, instrumentType -> limit);
+                })
+            .addSpanExporterCustomizer((exporter, config) -> spanReporter.wrap(exporter))
+            .addLogRecordExporterCustomizer((exporter, config) -> logReporter.wrap(exporter))
+            .addMetricExporterCustomizer((exporter, config) -> metricReporter.wrap(exporter));
+    useOnly(autoconfigure, DefaultConfigProperties.createFromMap(properties));
     if (options.registerGlobal) {
       autoconfigure.setResultAsGlobal();
     }
@@ -221,64 +209,162 @@ public final class KtrdrTelemetry implements AutoCloseable {
           "Invalid OpenTelemetry configuration (OTEL_* variables): " + e.getMessage(), e);
     }
     Resource resource = finalResource.get();
-    QUIETED_EXPORTER_LOGGERS.forEach(quiet -> quiet.setLevel(Level.OFF));
 
     registry.register(reader);
     Meter meter = sdk.getMeterProvider().get(INSTRUMENTATION_SCOPE);
-    TelemetryErrors errors = TelemetryErrors.create(meter);
+    TelemetryErrors errors = TelemetryErrors.create(sdk);
     errorsRef.set(errors);
     selfMeter.set(meter);
     if (options.tracing) {
-      ReportingSpanExporter.droppedSpansCounter(meter);
+      ExportReporter.droppedSpansCounter(meter);
     }
     if (options.jvmMetrics) {
-      JvmMetrics.builder().register(registry);
+      registerJvmMetrics(registry);
     }
     MetricsHandler handler = MetricsHandler.create(registry, options.metricsAuth, errors);
     MetricsServer server = null;
     if (options.metricsServerPort >= 0) {
       try {
         server =
-            MetricsServer.builder(handler)
-                .host(options.metricsServerHost)
-                .port(options.metricsServerPort)
-                .start();
+            MetricsServer.start(handler, options.metricsServerHost, options.metricsServerPort, 2);
       } catch (RuntimeException e) {
-        sdk.close();
+        sdk.shutdown().join(options.shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        registry.clear();
         throw e;
       }
     }
-    KtrdrLogging logging =
-        KtrdrLogging.install(resource, options.workerId, sdk, options.exportLogs);
     logger.info(
-        "Telemetry ready: service.name={}, tracing={}, metrics auth={}, jvm metrics={}",
+        "Telemetry ready: service.name={}, tracing={}, traces exporter={}, metrics auth={},"
+            + " jvm metrics={}, standalone metrics server={}",
         resource.getAttribute(SERVICE_NAME),
         options.tracing,
+        describeTraceExport(properties),
         options.metricsAuth,
-        options.jvmMetrics);
-    return new KtrdrTelemetry(sdk, resource, registry, errors, handler, server, logging, options);
+        options.jvmMetrics,
+        server == null ? "off" : "http://" + server.host() + ":" + server.port() + "/metrics");
+    return new KtrdrTelemetry(
+        sdk,
+        resource,
+        registry,
+        errors,
+        handler,
+        server,
+        List.of(spanReporter, logReporter, metricReporter),
+        options);
   }
 
   /**
-   * Exporter choices that depend on other settings: spans go over OTLP only when an endpoint is
-   * configured (so a bare start never tries to connect), and not at all when tracing is off.
+   * The JVM and process metrics of client_java, registered one by one so that {@link #close()} can
+   * take them out again ({@code JvmMetrics} remembers registries in a static set). The allocation
+   * counter ({@code jvm_memory_pool_allocated_bytes_total}) is left out: it attaches GC listeners
+   * that client_java cannot detach.
    */
-  private static Map<String, String> exporterChoices(
-      ConfigProperties config, KtrdrTelemetryBuilder options) {
-    Map<String, String> choices = new HashMap<>();
+  private static void registerJvmMetrics(PrometheusRegistry registry) {
+    JvmThreadsMetrics.builder().register(registry);
+    JvmBufferPoolMetrics.builder().register(registry);
+    JvmClassLoadingMetrics.builder().register(registry);
+    JvmCompilationMetrics.builder().register(registry);
+    JvmGarbageCollectorMetrics.builder().register(registry);
+    JvmMemoryMetrics.builder().register(registry);
+    JvmRuntimeInfoMetric.builder().register(registry);
+    ProcessMetrics.builder().register(registry);
+  }
+
+  /**
+   * The whole OpenTelemetry configuration: the library's defaults, the {@code OTEL_*} settings of
+   * the environment (only those of {@link KtrdrTelemetryBuilder#environment} when one was given),
+   * and the exporter choices that depend on both.
+   */
+  static Map<String, String> properties(KtrdrTelemetryBuilder options, Map<String, String> otel) {
+    Map<String, String> properties = new HashMap<>();
+    properties.put("otel.metrics.exporter", "none");
+    properties.put("otel.exporter.otlp.protocol", "http/protobuf");
+    // The SDK's own metrics under their semantic-convention names (otel_sdk_processor_span_*,
+    // otel_sdk_exporter_span_*) instead of the legacy camelCase ones (queueSize, ...).
+    properties.put("otel.experimental.sdk.telemetry.version", "latest");
+    if (options.serviceName != null) {
+      properties.put("otel.service.name", options.serviceName);
+    }
+    if (options.otlpEndpoint != null) {
+      properties.put("otel.exporter.otlp.endpoint", options.otlpEndpoint);
+    }
+    properties.putAll(otel);
+    ConfigProperties config = DefaultConfigProperties.createFromMap(properties);
     boolean endpoint =
         config.getString("otel.exporter.otlp.endpoint") != null
             || config.getString("otel.exporter.otlp.traces.endpoint") != null;
     if (!options.tracing) {
-      choices.put("otel.traces.exporter", "none");
-      choices.put("otel.traces.sampler", "always_off");
+      properties.put("otel.traces.exporter", "none");
+      properties.put("otel.traces.sampler", "always_off");
     } else if (config.getString("otel.traces.exporter") == null) {
-      choices.put("otel.traces.exporter", endpoint ? "otlp" : "none");
+      properties.put("otel.traces.exporter", endpoint ? "otlp" : "none");
     }
     if (config.getString("otel.logs.exporter") == null) {
-      choices.put("otel.logs.exporter", options.exportLogs && endpoint ? "otlp" : "none");
+      properties.put("otel.logs.exporter", options.exportLogs && endpoint ? "otlp" : "none");
     }
-    return choices;
+    // Prometheus is served by this library (handler or standalone server), never by autoconfigure.
+    List<String> metricExporters = new ArrayList<>(config.getList("otel.metrics.exporter"));
+    metricExporters.remove("prometheus");
+    properties.put(
+        "otel.metrics.exporter",
+        metricExporters.isEmpty() ? "none" : String.join(",", metricExporters));
+    return properties;
+  }
+
+  /**
+   * Makes autoconfigure read {@code config} and nothing else: without this it also reads the
+   * process environment and system properties, and {@link KtrdrTelemetryBuilder#environment} would
+   * not be the whole environment. autoconfigure offers this only package-private ({@code
+   * setConfig}); a version without it fails here, loudly, instead of reading the real environment.
+   */
+  private static void useOnly(
+      AutoConfiguredOpenTelemetrySdkBuilder builder, ConfigProperties config) {
+    try {
+      Method setConfig =
+          AutoConfiguredOpenTelemetrySdkBuilder.class.getDeclaredMethod(
+              "setConfig", ConfigProperties.class);
+      setConfig.setAccessible(true);
+      setConfig.invoke(builder, config);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      throw new IllegalStateException(
+          "This version of opentelemetry-sdk-extension-autoconfigure cannot be given its whole"
+              + " configuration; use the version ktrdr-telemetry was built with",
+          e);
+    }
+  }
+
+  /** Where spans go, for the start-up line: the exporter and the endpoint without secrets. */
+  static String describeTraceExport(Map<String, String> properties) {
+    String exporter = properties.getOrDefault("otel.traces.exporter", "otlp");
+    if (!exporter.contains("otlp")) {
+      return exporter;
+    }
+    String endpoint = properties.get("otel.exporter.otlp.traces.endpoint");
+    if (endpoint == null) {
+      endpoint = properties.get("otel.exporter.otlp.endpoint");
+    }
+    if (endpoint == null) {
+      String protocol =
+          properties.getOrDefault(
+              "otel.exporter.otlp.traces.protocol",
+              properties.getOrDefault("otel.exporter.otlp.protocol", "http/protobuf"));
+      endpoint = protocol.equals("grpc") ? "http://localhost:4317" : "http://localhost:4318";
+    }
+    return exporter + " " + withoutSecrets(endpoint);
+  }
+
+  /** {@code scheme://host:port/path} of a URL: no user info, no query, no fragment. */
+  static String withoutSecrets(String url) {
+    try {
+      URI uri = new URI(url.trim());
+      if (uri.getScheme() == null || uri.getHost() == null) {
+        return "<not a URL>";
+      }
+      return new URI(uri.getScheme(), null, uri.getHost(), uri.getPort(), uri.getPath(), null, null)
+          .toString();
+    } catch (java.net.URISyntaxException e) {
+      return "<not a URL>";
+    }
   }
 
   private static Resource customizeResource(Resource resource, KtrdrTelemetryBuilder options) {
@@ -332,7 +418,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
 
   /**
    * The registry {@code /metrics} serves: OpenTelemetry metrics, JVM metrics, and any client_java
-   * collector the application registers.
+   * collector the application registers. Emptied by {@link #close()}.
    */
   public PrometheusRegistry prometheusRegistry() {
     return registry;
@@ -343,25 +429,25 @@ public final class KtrdrTelemetry implements AutoCloseable {
     return metricsHandler;
   }
 
-  /** HTTP server metrics for server adapters; {@code KtrdrJavalinPlugin} uses it. */
-  public HttpServerMetrics httpServerMetrics() {
-    return httpServerMetrics;
+  /**
+   * The port of the standalone metrics server ({@code KTRDR_METRICS_PORT}, {@code
+   * OTEL_EXPORTER_PROMETHEUS_PORT} or {@link KtrdrTelemetryBuilder#metricsServerPort}), when one
+   * runs.
+   */
+  public OptionalInt metricsServerPort() {
+    return metricsServer == null ? OptionalInt.empty() : OptionalInt.of(metricsServer.port());
   }
 
-  /** Failures of the library itself, logged once and counted. */
-  public TelemetryErrors errors() {
+  /** Failures of the library itself (tests). */
+  TelemetryErrors errors() {
     return errors;
-  }
-
-  /** The standalone metrics server, when {@code metricsServerPort} or KTRDR_METRICS_PORT is set. */
-  public Optional<MetricsServer> metricsServer() {
-    return Optional.ofNullable(metricsServer);
   }
 
   /**
    * Stops the metrics server, exports pending spans and shuts the SDK down, waiting at most the
-   * shutdown timeout (default 10 s) even when the collector hangs. Idempotent; also run by the JVM
-   * shutdown hook.
+   * shutdown timeout (default 10 s) even when the collector hangs, and returning at once when
+   * nothing is pending. A collector already known to be down is not waited for. Then unregisters
+   * every metric. Idempotent; also run by the JVM shutdown hook.
    */
   @Override
   public void close() {
@@ -375,16 +461,17 @@ public final class KtrdrTelemetry implements AutoCloseable {
         // The JVM is exiting; the hook runs or has run.
       }
     }
+    reporters.forEach(ExportReporter::closing);
     if (metricsServer != null) {
       metricsServer.close();
     }
     CompletableResultCode result =
         sdk.shutdown().join(shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS);
-    if (!result.isSuccess()) {
+    if (!result.isDone()) {
       logger.warn(
           "Telemetry shutdown did not complete within {} ms; pending spans may be lost",
           shutdownTimeout.toMillis());
     }
-    logging.close();
+    registry.clear();
   }
 }

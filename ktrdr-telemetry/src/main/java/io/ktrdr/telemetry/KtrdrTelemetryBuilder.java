@@ -1,9 +1,9 @@
 package io.ktrdr.telemetry;
 
-import io.ktrdr.telemetry.metrics.MetricsAuth;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Options of a {@link KtrdrTelemetry}. Values set here are the application's defaults; at {@link
@@ -18,20 +18,20 @@ import java.util.Objects;
  * }</pre>
  */
 public final class KtrdrTelemetryBuilder {
-  String serviceName;
-  String serviceVersion;
+  @Nullable String serviceName;
+  @Nullable String serviceVersion;
   String deploymentEnvironment = "development";
   boolean jvmMetrics = true;
   MetricsAuth metricsAuth = MetricsAuth.none();
   String metricsServerHost = "127.0.0.1";
   int metricsServerPort = -1;
-  Map<String, String> environment;
+  @Nullable Map<String, String> environment;
   boolean registerGlobal;
   boolean shutdownHook = true;
   boolean tracing = true;
-  String workerId;
+  @Nullable String workerId;
   boolean exportLogs;
-  String otlpEndpoint;
+  @Nullable String otlpEndpoint;
   Duration shutdownTimeout = Duration.ofSeconds(10);
 
   KtrdrTelemetryBuilder() {}
@@ -122,8 +122,10 @@ public final class KtrdrTelemetryBuilder {
   }
 
   /**
-   * The environment variables to read {@code KTRDR_*} and {@code OTEL_*} keys from. Default {@link
-   * System#getenv()}. Pass {@code Map.of()} to ignore the environment (tests).
+   * The whole environment to read {@code KTRDR_*} and {@code OTEL_*} keys from, instead of {@link
+   * System#getenv()} and the {@code otel.*} system properties, which are then not read at all.
+   * Default: the process environment and system properties. Pass {@code Map.of()} to ignore the
+   * environment (tests, embedding).
    */
   public KtrdrTelemetryBuilder environment(Map<String, String> environment) {
     this.environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
@@ -206,8 +208,8 @@ public final class KtrdrTelemetryBuilder {
    */
   public KtrdrTelemetry build() {
     KtrdrTelemetryBuilder effective = copy();
-    EnvironmentLayer.apply(effective);
-    return KtrdrTelemetry.create(effective);
+    Map<String, String> otel = EnvironmentLayer.apply(effective);
+    return KtrdrTelemetry.create(effective, otel);
   }
 
   private static String requireText(String value, String name) {

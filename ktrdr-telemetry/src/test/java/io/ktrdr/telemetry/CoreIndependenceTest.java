@@ -12,42 +12,60 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** Javalin is optional: only the javalin package may refer to it or to Jetty. */
+/**
+ * Javalin is optional: only the javalin package may refer to it or to Jetty. No logging backend at
+ * all: the core logs through slf4j-api and registers no logback service.
+ */
 class CoreIndependenceTest {
 
-  @Test
-  void onlyTheJavalinPackageReferencesJavalinOrJetty() throws Exception {
-    Path classes =
-        Paths.get(KtrdrTelemetry.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-    Path root = classes.resolve("io/ktrdr/telemetry");
-    List<Path> offenders;
+  private static Path classes() throws Exception {
+    return Paths.get(
+        KtrdrTelemetry.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+  }
+
+  private static List<Path> classesReferring(Path root, List<String> prefixes) throws IOException {
     try (Stream<Path> files = Files.walk(root)) {
-      offenders =
-          files
-              .filter(p -> p.toString().endsWith(".class"))
-              .filter(p -> !root.relativize(p).startsWith("javalin"))
-              .filter(CoreIndependenceTest::refersToServerFrameworks)
-              .collect(Collectors.toList());
-    }
-    assertThat(offenders).isEmpty();
-    try (Stream<Path> files = Files.walk(root.resolve("javalin"))) {
-      assertThat(
-              files
-                  .filter(p -> p.toString().endsWith(".class"))
-                  .filter(CoreIndependenceTest::refersToServerFrameworks)
-                  .count())
-          .isPositive();
+      return files
+          .filter(p -> p.toString().endsWith(".class"))
+          .filter(p -> constants(p).stream().anyMatch(c -> prefixes.stream().anyMatch(c::equals)))
+          .collect(Collectors.toList());
     }
   }
 
-  private static boolean refersToServerFrameworks(Path classFile) {
+  /** The package prefixes a class file's constant pool mentions (cheap: a byte scan). */
+  private static List<String> constants(Path classFile) {
     try {
-      String constants = new String(Files.readAllBytes(classFile), StandardCharsets.ISO_8859_1);
-      return constants.contains("io/javalin/")
-          || constants.contains("org/eclipse/jetty/")
-          || constants.contains("jakarta/servlet/");
+      String pool = new String(Files.readAllBytes(classFile), StandardCharsets.ISO_8859_1);
+      return Stream.of(
+              "io/javalin/",
+              "org/eclipse/jetty/",
+              "jakarta/servlet/",
+              "ch/qos/logback/",
+              "org/slf4j/bridge/",
+              "net/logstash/")
+          .filter(pool::contains)
+          .collect(Collectors.toList());
     } catch (IOException e) {
       throw new AssertionError(e);
     }
+  }
+
+  @Test
+  void onlyTheJavalinPackageReferencesJavalinOrJetty() throws Exception {
+    Path root = classes().resolve("io/ktrdr/telemetry");
+    List<String> servers = List.of("io/javalin/", "org/eclipse/jetty/", "jakarta/servlet/");
+    assertThat(classesReferring(root, servers))
+        .allSatisfy(
+            p -> assertThat(root.relativize(p).startsWith("javalin")).as(p.toString()).isTrue());
+    assertThat(classesReferring(root.resolve("javalin"), servers)).isNotEmpty();
+  }
+
+  @Test
+  void theCoreRefersToNoLoggingBackend() throws Exception {
+    assertThat(
+            classesReferring(
+                classes(), List.of("ch/qos/logback/", "org/slf4j/bridge/", "net/logstash/")))
+        .isEmpty();
+    assertThat(classes().resolve("META-INF/services")).doesNotExist();
   }
 }

@@ -4,13 +4,18 @@ import io.javalin.config.JavalinState;
 import io.javalin.http.Handler;
 import io.javalin.plugin.Plugin;
 import io.ktrdr.telemetry.KtrdrTelemetry;
-import io.ktrdr.telemetry.metrics.MetricsHandler;
+import io.ktrdr.telemetry.MetricsHandler;
+import io.ktrdr.telemetry.internal.HttpServerMetrics;
+import io.ktrdr.telemetry.internal.TelemetryErrors;
+import io.opentelemetry.api.OpenTelemetry;
 import jakarta.servlet.DispatcherType;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Javalin 7 plugin: HTTP server metrics and server spans for every request, and {@code /metrics} on
@@ -21,7 +26,7 @@ import org.eclipse.jetty.ee10.servlet.FilterHolder;
  * Javalin.create(config -> {
  *   config.registerPlugin(new KtrdrJavalinPlugin(plugin -> {
  *     plugin.telemetry = telemetry;
- *     plugin.excludedPaths = List.of("/metrics", "/api/v1/health");
+ *     plugin.excludedPaths = List.of("/api/v1/health");
  *   }));
  *   config.routes.get("/api/v1/data/{symbol}/{timeframe}", DataController::bars);
  * });
@@ -37,25 +42,31 @@ import org.eclipse.jetty.ee10.servlet.FilterHolder;
  * /api/v1/data/{symbol}/{timeframe}} (method and route template) with the HTTP semantic-convention
  * attributes, child of the incoming W3C {@code traceparent} (a malformed one starts a new trace).
  * The span is current while Javalin handles the request, so log lines and child spans carry its
- * trace id and the duration histogram carries it as an exemplar. The plugin installs the router's
- * {@code handlerWrapper}, so an application must not set its own.
+ * trace id and the duration histogram carries it as an exemplar. With tracing off, the caller's
+ * {@code traceparent}/{@code baggage} still become the current context.
+ *
+ * <p>The route comes from Javalin's matched endpoint (a {@code beforeMatched} handler), so the
+ * plugin composes with the application's own {@code handlerWrapper}, before/after handlers, path
+ * groups and virtual threads (the request is handled on the thread the filter runs on, where the
+ * context is current).
  */
 public final class KtrdrJavalinPlugin extends Plugin<KtrdrJavalinPlugin.Config> {
 
   /** Options of the plugin; set them in the consumer passed to the constructor. */
   public static final class Config {
     /** The telemetry to record into. Required. */
-    public KtrdrTelemetry telemetry;
+    public @Nullable KtrdrTelemetry telemetry;
 
     /**
      * Where to serve the scrape ({@code GET} and {@code HEAD}). Default {@code /metrics}; {@code
-     * null} serves nothing (mount {@link #metricsHandler(MetricsHandler)} yourself).
+     * null} serves nothing (mount {@link #metricsHandler(MetricsHandler)} yourself). Scrapes of
+     * this path are never counted as traffic.
      */
-    public String metricsPath = "/metrics";
+    public @Nullable String metricsPath = "/metrics";
 
     /**
-     * Request paths not recorded: exact paths, or prefixes ending in {@code *}. Default: none. The
-     * reference app excludes {@code /metrics} so that scrapes do not count as traffic.
+     * More request paths not recorded: exact paths, or prefixes ending in {@code *}. Default: none
+     * (the metrics path is always excluded).
      */
     public List<String> excludedPaths = List.of();
   }
@@ -71,19 +82,22 @@ public final class KtrdrJavalinPlugin extends Plugin<KtrdrJavalinPlugin.Config> 
     KtrdrTelemetry telemetry =
         Objects.requireNonNull(
             config.telemetry, "KtrdrJavalinPlugin: set plugin.telemetry in the plugin's config");
-    PathMatcher excluded = new PathMatcher(Objects.requireNonNull(config.excludedPaths));
+    List<String> excluded = new ArrayList<>(Objects.requireNonNull(config.excludedPaths));
+    if (config.metricsPath != null) {
+      excluded.add(config.metricsPath);
+    }
+    OpenTelemetry openTelemetry = telemetry.openTelemetry();
     RequestTelemetryFilter filter =
         new RequestTelemetryFilter(
-            telemetry.httpServerMetrics(),
-            telemetry.tracingEnabled()
-                ? ServerTracing.instrumenter(telemetry.openTelemetry())
-                : null,
-            telemetry.errors(),
-            excluded);
+            HttpServerMetrics.create(openTelemetry),
+            telemetry.tracingEnabled() ? ServerTracing.instrumenter(openTelemetry) : null,
+            openTelemetry.getPropagators().getTextMapPropagator(),
+            TelemetryErrors.create(openTelemetry),
+            new PathMatcher(excluded));
     state.jetty.modifyServletContextHandler(
         context ->
             context.addFilter(new FilterHolder(filter), "/*", EnumSet.of(DispatcherType.REQUEST)));
-    state.router.handlerWrapper(new RouteCapturingWrapper());
+    state.routes.beforeMatched(RouteCapture.INSTANCE);
     if (config.metricsPath != null) {
       Handler handler = metricsHandler(telemetry.metricsHandler());
       state.routes.get(config.metricsPath, handler);

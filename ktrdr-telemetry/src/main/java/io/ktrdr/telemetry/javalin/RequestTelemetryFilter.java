@@ -1,9 +1,10 @@
 package io.ktrdr.telemetry.javalin;
 
-import io.ktrdr.telemetry.http.HttpServerMetrics;
+import io.ktrdr.telemetry.internal.HttpServerMetrics;
 import io.ktrdr.telemetry.internal.TelemetryErrors;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
+import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.opentelemetry.instrumentation.api.instrumenter.Instrumenter;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -15,6 +16,7 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Wraps every request Javalin serves (before-handlers, handler, exception mapping, after-handlers
@@ -25,20 +27,24 @@ import java.io.IOException;
  */
 final class RequestTelemetryFilter implements Filter {
   private final HttpServerMetrics metrics;
-  private final Instrumenter<HttpServletRequest, HttpServletResponse> tracing;
+  private final @Nullable Instrumenter<HttpServletRequest, HttpServletResponse> tracing;
+  private final TextMapPropagator propagator;
   private final TelemetryErrors errors;
   private final PathMatcher excluded;
 
   /**
    * @param tracing the server span instrumenter, or {@code null} when tracing is off
+   * @param propagator reads the caller's context when there is no server span to do it
    */
   RequestTelemetryFilter(
       HttpServerMetrics metrics,
-      Instrumenter<HttpServletRequest, HttpServletResponse> tracing,
+      @Nullable Instrumenter<HttpServletRequest, HttpServletResponse> tracing,
+      TextMapPropagator propagator,
       TelemetryErrors errors,
       PathMatcher excluded) {
     this.metrics = metrics;
     this.tracing = tracing;
+    this.propagator = propagator;
     this.errors = errors;
     this.excluded = excluded;
   }
@@ -64,7 +70,12 @@ final class RequestTelemetryFilter implements Filter {
     metrics.requestStarted(state.methodIndex, state.https);
     httpRequest.setAttribute(RequestState.ATTRIBUTE, state);
     state.span = startSpan(httpRequest);
-    Context context = state.span != null ? state.span : Context.current();
+    // Without a server span (metrics only) the caller's trace context still becomes current, so
+    // log lines carry its trace id and outgoing calls forward it.
+    Context context =
+        state.span != null
+            ? state.span
+            : propagator.extract(Context.current(), httpRequest, ServletAttributesGetter.INSTANCE);
     Throwable escaped = null;
     try (Scope ignored = context.makeCurrent()) {
       try {
@@ -85,7 +96,7 @@ final class RequestTelemetryFilter implements Filter {
   }
 
   /** The server span's context, or {@code null} when tracing is off or the span failed. */
-  private Context startSpan(HttpServletRequest request) {
+  private @Nullable Context startSpan(HttpServletRequest request) {
     if (tracing == null) {
       return null;
     }
@@ -106,7 +117,7 @@ final class RequestTelemetryFilter implements Filter {
       Context context,
       HttpServletRequest request,
       HttpServletResponse response,
-      Throwable escaped) {
+      @Nullable Throwable escaped) {
     int status = escaped == null ? response.getStatus() : 500;
     // Javalin maps handler exceptions to a response; error.type is then the status code sent.
     // Only an exception that escaped Javalin (no response) is reported by its class.
@@ -118,7 +129,7 @@ final class RequestTelemetryFilter implements Filter {
         escaped,
         System.nanoTime() - state.startNanos);
     Throwable error = escaped != null ? escaped : state.error;
-    if (state.span != null) {
+    if (state.span != null && tracing != null) {
       try {
         // 4xx are the client's errors: the server span is not failed by an exception mapped to one.
         tracing.end(state.span, request, response, status >= 500 ? error : null);

@@ -1,6 +1,7 @@
 package io.ktrdr.telemetry.operations;
 
 import io.ktrdr.telemetry.internal.TelemetryErrors;
+import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.DoubleHistogram;
@@ -47,6 +48,8 @@ public final class OperationTracker {
   /** Bucket boundaries of the duration histogram, seconds: half a second to an hour. */
   public static final List<Double> DURATION_BUCKETS =
       List.of(0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0);
+
+  static final String SCOPE = "io.ktrdr.telemetry.operations";
 
   static final AttributeKey<String> OPERATION_ID = AttributeKey.stringKey("operation.id");
   static final AttributeKey<String> OPERATION_TYPE = AttributeKey.stringKey("operation.type");
@@ -99,12 +102,16 @@ public final class OperationTracker {
             .build();
   }
 
-  /** A tracker that records with {@code tracer} and {@code meter}. */
-  public static OperationTracker create(Tracer tracer, Meter meter, TelemetryErrors errors) {
+  /**
+   * A tracker that records with {@code openTelemetry}, under the instrumentation scope {@code
+   * io.ktrdr.telemetry.operations}. {@link io.ktrdr.telemetry.KtrdrTelemetry#operations()} is one.
+   */
+  public static OperationTracker create(OpenTelemetry openTelemetry) {
+    Objects.requireNonNull(openTelemetry, "openTelemetry");
     return new OperationTracker(
-        Objects.requireNonNull(tracer),
-        Objects.requireNonNull(meter),
-        Objects.requireNonNull(errors));
+        openTelemetry.getTracer(SCOPE),
+        openTelemetry.getMeterProvider().get(SCOPE),
+        TelemetryErrors.create(openTelemetry));
   }
 
   /**

@@ -1,6 +1,5 @@
 package io.ktrdr.telemetry.tracing;
 
-import io.ktrdr.telemetry.http.TracingHttpClient;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;

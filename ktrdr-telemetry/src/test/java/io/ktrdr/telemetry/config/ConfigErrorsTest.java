@@ -55,6 +55,26 @@ class ConfigErrorsTest {
             "KTRDR_METRICS_BEARER_TOKEN=<hidden>: expected a value without leading or trailing"
                 + " white space"),
         Arguments.of(
+            Map.of("KTRDR_LOG_LEVEL", "verbose"),
+            "KTRDR_LOG_LEVEL",
+            "KTRDR_LOG_LEVEL=verbose: expected one of TRACE, DEBUG, INFO, WARN, ERROR, OFF"),
+        Arguments.of(
+            Map.of("OTEL_JAVAAGENT_ENABLED", "true"),
+            "OTEL_JAVAAGENT_ENABLED",
+            "OTEL_JAVAAGENT_ENABLED is not read by ktrdr-telemetry: expected one of the OTEL_*"
+                + " variables listed in docs/configuration.md (OpenTelemetry Java agent and"
+                + " instrumentation settings do not apply), or unset it"),
+        Arguments.of(
+            Map.of("OTEL_EXPORTER_PROMETHEUS_PORT", "9465", "KTRDR_METRICS_PORT", "9464"),
+            "OTEL_EXPORTER_PROMETHEUS_PORT",
+            "OTEL_EXPORTER_PROMETHEUS_PORT=9465 differs from KTRDR_METRICS_PORT=9464: expected one"
+                + " of them, or the same value"),
+        Arguments.of(
+            Map.of("OTEL_EXPORTER_PROMETHEUS_HOST", "http://x"),
+            "OTEL_EXPORTER_PROMETHEUS_HOST",
+            "OTEL_EXPORTER_PROMETHEUS_HOST=http://x: expected a host name or IP address"
+                + " (no scheme, port or path)"),
+        Arguments.of(
             Map.of("KTRDR_METRICS_USERNAME", "a:b", "KTRDR_METRICS_PASSWORD", "p"),
             "KTRDR_METRICS_USERNAME",
             "KTRDR_METRICS_USERNAME=a:b: expected a user name without ':'"));

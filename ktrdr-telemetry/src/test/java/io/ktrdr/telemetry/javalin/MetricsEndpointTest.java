@@ -2,7 +2,7 @@ package io.ktrdr.telemetry.javalin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ktrdr.telemetry.metrics.MetricsAuth;
+import io.ktrdr.telemetry.MetricsAuth;
 import io.ktrdr.telemetry.testing.Http;
 import io.ktrdr.telemetry.testing.Scrape;
 import io.prometheus.metrics.expositionformats.generated.com_google_protobuf_4_35_0.Metrics;
@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -127,19 +128,21 @@ class MetricsEndpointTest {
   @Test
   void aFailingCollectorGivesA500AndIsCounted() {
     try (TestApp app = TestApp.start()) {
-      app.telemetry
-          .prometheusRegistry()
-          .register(
-              (Collector)
-                  () -> {
-                    throw new IllegalStateException("collector broke");
-                  });
+      Collector broken =
+          () -> {
+            throw new IllegalStateException("collector broke");
+          };
+      app.telemetry.prometheusRegistry().register(broken);
 
       HttpResponse<String> response = Http.get(app.url("/metrics"));
 
       assertThat(response.statusCode()).isEqualTo(500);
       assertThat(response.body()).isEqualTo("Collecting metrics failed; see the application log\n");
-      assertThat(app.telemetry.errors().failures("metrics-scrape")).isEqualTo(1);
+      app.telemetry.prometheusRegistry().unregister(broken);
+      assertThat(
+              Scrape.parse(Http.get(app.url("/metrics")).body())
+                  .value("ktrdr_telemetry_errors_total", Map.of("component", "metrics-scrape")))
+          .isEqualTo(1);
     }
   }
 

@@ -5,7 +5,6 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.BadRequestResponse;
 import io.ktrdr.telemetry.KtrdrTelemetry;
 import io.ktrdr.telemetry.KtrdrTelemetryBuilder;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
@@ -22,7 +21,7 @@ public final class TestApp implements AutoCloseable {
   }
 
   public static TestApp start() {
-    return start(builder -> {}, plugin -> plugin.excludedPaths = List.of("/metrics"));
+    return start(builder -> {}, plugin -> {});
   }
 
   public static TestApp start(

@@ -2,44 +2,85 @@ package io.ktrdr.telemetry.tracing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ktrdr.telemetry.testing.HangingCollector;
 import io.ktrdr.telemetry.testing.OtlpReceiver;
 import io.ktrdr.telemetry.testing.ShortLivedJob;
-import java.nio.file.Files;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** A real short-lived JVM: its spans must all reach the collector before it exits. */
+/**
+ * Real short-lived JVMs: a batch job's {@code main} returns and the process exits by itself (the
+ * library's threads, the standalone metrics server's included, are daemons) after its spans reached
+ * the collector; with the collector down it still exits within the shutdown timeout.
+ */
 class FlushOnExitTest {
 
-  @ParameterizedTest
-  @ValueSource(strings = {"close", "hook"})
-  void aShortLivedProcessExportsAllItsSpansBeforeExiting(String mode) throws Exception {
-    try (OtlpReceiver receiver = OtlpReceiver.start()) {
-      Path log = Files.createTempFile("short-lived-job", ".log");
-      Process process =
-          new ProcessBuilder(
-                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                  "-cp",
-                  System.getProperty("java.class.path"),
-                  ShortLivedJob.class.getName(),
-                  receiver.endpoint(),
-                  "300",
-                  mode)
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile())
-              .start();
+  /** The job's output, and how long the process lived after {@code main} returned. */
+  private record Run(int exitValue, List<String> output, Duration afterMain) {}
 
-      assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("job exited").isTrue();
-      assertThat(process.exitValue()).as(Files.readString(log)).isZero();
+  private static Run run(String endpoint, String mode, Duration shutdownTimeout) throws Exception {
+    Process process =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                ShortLivedJob.class.getName(),
+                endpoint,
+                "300",
+                mode,
+                String.valueOf(shutdownTimeout.toMillis()))
+            .redirectErrorStream(true)
+            .start();
+    List<String> output = new ArrayList<>();
+    long mainReturned = 0;
+    try (BufferedReader reader =
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = reader.readLine()) != null) {
+        output.add(line);
+        if (line.equals("main returned")) {
+          mainReturned = System.nanoTime();
+        }
+      }
+    }
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("job exited: %s", output).isTrue();
+    assertThat(mainReturned).as("main returned: %s", output).isPositive();
+    return new Run(process.exitValue(), output, Duration.ofNanos(System.nanoTime() - mainReturned));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"close", "hook", "server"})
+  void aShortLivedProcessExportsAllItsSpansAndExits(String mode) throws Exception {
+    try (OtlpReceiver receiver = OtlpReceiver.start()) {
+      Run run = run(receiver.endpoint(), mode, Duration.ofSeconds(10));
+
+      assertThat(run.exitValue()).as(String.join("\n", run.output())).isZero();
       // Everything arrived before the process ended: no waiting here.
       assertThat(receiver.spans())
           .hasSize(300)
           .allSatisfy(s -> assertThat(s.name()).isEqualTo("job-step"));
       assertThat(receiver.spans().get(0).resource())
           .containsEntry("service.name", "short-lived-job");
-      Files.deleteIfExists(log);
     }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"hook", "server"})
+  void withTheCollectorDownItStillExitsWithinTheShutdownTimeout(String mode) throws Exception {
+    Duration shutdownTimeout = Duration.ofSeconds(2);
+    Run run = run(HangingCollector.closedEndpoint(), mode, shutdownTimeout);
+
+    assertThat(run.exitValue()).as(String.join("\n", run.output())).isZero();
+    // The shutdown timeout, plus the JVM's own exit.
+    assertThat(run.afterMain()).isLessThan(shutdownTimeout.plusSeconds(2));
   }
 }

@@ -1,0 +1,280 @@
+package io.ktrdr.telemetry.logback;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.classic.util.ContextInitializer;
+import ch.qos.logback.core.OutputStreamAppender;
+import ch.qos.logback.core.spi.AppenderAttachable;
+import io.ktrdr.telemetry.KtrdrTelemetry;
+import io.ktrdr.telemetry.javalin.TestApp;
+import io.ktrdr.telemetry.testing.Http;
+import io.ktrdr.telemetry.testing.OtlpReceiver;
+import io.ktrdr.telemetry.tracing.KtrdrTracing;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The shipped logback configuration, as an application includes it. */
+class JsonLoggingTest {
+  private static final String CONFIG =
+      "<configuration>"
+          + "<include resource=\"io/ktrdr/telemetry/logging/logback-ktrdr.xml\"/>"
+          + "<root level=\"INFO\"><appender-ref ref=\"KTRDR\"/>"
+          + "<appender-ref ref=\"KTRDR_OTLP\"/></root>"
+          + "</configuration>";
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final Logger logger = LoggerFactory.getLogger("io.ktrdr.app.DataService");
+
+  private final ByteArrayOutputStream output = new ByteArrayOutputStream();
+
+  /** Configures logback from the shipped file and sends the chosen format to {@link #output}. */
+  @SuppressWarnings("unchecked")
+  private void configure(String format) throws Exception {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    context.reset();
+    context.getStatusManager().clear();
+    JoranConfigurator configurator = new JoranConfigurator();
+    configurator.setContext(context);
+    if (format != null) {
+      System.setProperty("KTRDR_LOG_FORMAT", format);
+    }
+    try {
+      configurator.doConfigure(new ByteArrayInputStream(CONFIG.getBytes(StandardCharsets.UTF_8)));
+    } finally {
+      System.clearProperty("KTRDR_LOG_FORMAT");
+    }
+    AppenderAttachable<?> wrapper =
+        (AppenderAttachable<?>) context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("KTRDR");
+    // Both appenders write to the buffer: the filter must keep the unselected one silent.
+    ((OutputStreamAppender<?>) wrapper.getAppender("KTRDR_json")).setOutputStream(output);
+    ((OutputStreamAppender<?>) wrapper.getAppender("KTRDR_text")).setOutputStream(output);
+    assertThat(context.getStatusManager().getCopyOfStatusList())
+        .filteredOn(status -> status.getLevel() >= ch.qos.logback.core.status.Status.WARN)
+        // Configuring from a stream (not a URL) has no watch list; an application's file does.
+        // Background threads of earlier tests may log while the context is being reset.
+        .allSatisfy(
+            status ->
+                assertThat(status.getMessage())
+                    .containsAnyOf("ConfigurationWatchList", "No appenders present"));
+  }
+
+  @AfterEach
+  void restoreTestLogging() throws Exception {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    context.reset();
+    new ContextInitializer(context).autoConfig();
+  }
+
+  private List<JsonNode> lines() {
+    List<JsonNode> lines = new ArrayList<>();
+    for (String line : output.toString(StandardCharsets.UTF_8).split("\n")) {
+      if (!line.isBlank()) {
+        lines.add(JSON.readTree(line));
+      }
+    }
+    return lines;
+  }
+
+  private JsonNode line(String message) {
+    return lines().stream()
+        .filter(l -> message.equals(l.path("message").asString()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no line '" + message + "' in\n" + output));
+  }
+
+  @Test
+  void aLineWrittenInARequestCarriesItsTraceAndTheServiceContext() throws Exception {
+    configure(null);
+    try (OtlpReceiver receiver = OtlpReceiver.start();
+        TestApp app =
+            TestApp.start(
+                builder ->
+                    builder
+                        .serviceName("ktrdr-api")
+                        .serviceVersion("3.1.0")
+                        .deploymentEnvironment("staging")
+                        .otlpEndpoint(receiver.endpoint())
+                        .environment(Map.of("OTEL_BSP_SCHEDULE_DELAY", "50")),
+                plugin -> {},
+                (config, telemetry) ->
+                    config.routes.get(
+                        "/load/{symbol}",
+                        ctx -> {
+                          logger
+                              .atInfo()
+                              .addKeyValue("symbol", ctx.pathParam("symbol"))
+                              .addKeyValue("bars", 250)
+                              .addKeyValue("coverage", 0.75)
+                              .addKeyValue("complete", true)
+                              .log("loaded bars");
+                          ctx.result(KtrdrTracing.currentTraceId());
+                        }));
+        KtrdrLogback logging = KtrdrLogback.install(app.telemetry)) {
+      String traceId = Http.get(app.url("/load/AAPL")).body();
+      String exported = receiver.awaitSpan("GET /load/{symbol}").traceId();
+
+      JsonNode line = line("loaded bars");
+      assertThat(line.get("trace_id").asString()).isEqualTo(traceId).isEqualTo(exported);
+      assertThat(line.get("span_id").asString()).hasSize(16);
+      // Sampled (0x01); the SDK may also set W3C level 2's "random trace id" bit (0x02).
+      assertThat(Integer.parseInt(line.get("trace_flags").asString(), 16) & 1).isEqualTo(1);
+      assertThat(line.get("timestamp").asString())
+          .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3,9}Z");
+      assertThat(line.get("level").asString()).isEqualTo("INFO");
+      assertThat(line.get("logger").asString()).isEqualTo("io.ktrdr.app.DataService");
+      assertThat(line.get("thread").asString()).isNotBlank();
+      assertThat(line.get("service.name").asString()).isEqualTo("ktrdr-api");
+      assertThat(line.get("service.version").asString()).isEqualTo("3.1.0");
+      assertThat(line.get("deployment.environment.name").asString()).isEqualTo("staging");
+      assertThat(line.get("symbol").isString()).isTrue();
+      assertThat(line.get("bars").isInt()).isTrue();
+      assertThat(line.get("bars").asInt()).isEqualTo(250);
+      assertThat(line.get("coverage").isDouble()).isTrue();
+      assertThat(line.get("complete").isBoolean()).isTrue();
+      assertThat(line.has("worker_id")).isFalse();
+    }
+  }
+
+  @Test
+  void operationAndWorkerIdsAppearWhileSetAndDisappearAfter() throws Exception {
+    configure(null);
+    KtrdrTelemetry telemetry =
+        KtrdrTelemetry.builder()
+            .serviceName("ktrdr-worker")
+            .workerId("backtest-worker-1")
+            .environment(Map.of())
+            .shutdownHook(false)
+            .build();
+    KtrdrLogback logging = KtrdrLogback.install(telemetry);
+    telemetry
+        .operations()
+        .run(
+            "backtest",
+            "op-77",
+            op -> {
+              logger.info("inside");
+              return null;
+            });
+    logger.info("between");
+    logging.close();
+    telemetry.close();
+    logger.info("after close");
+
+    assertThat(line("inside").get("operation_id").asString()).isEqualTo("op-77");
+    assertThat(line("inside").get("worker_id").asString()).isEqualTo("backtest-worker-1");
+    assertThat(line("between").has("operation_id")).isFalse();
+    assertThat(line("between").get("worker_id").asString()).isEqualTo("backtest-worker-1");
+    assertThat(line("after close").has("worker_id")).isFalse();
+    assertThat(line("after close").has("trace_id")).isFalse();
+  }
+
+  @Test
+  void logsAreExportedOverOtlpWhenEnabled() throws Exception {
+    configure(null);
+    try (OtlpReceiver receiver = OtlpReceiver.start();
+        KtrdrTelemetry telemetry =
+            KtrdrTelemetry.builder()
+                .serviceName("ktrdr-worker")
+                .otlpEndpoint(receiver.endpoint())
+                .environment(
+                    Map.of(
+                        "KTRDR_LOGS_OTLP_ENABLED", "true",
+                        "OTEL_BLRP_SCHEDULE_DELAY", "50",
+                        "OTEL_BSP_SCHEDULE_DELAY", "50"))
+                .shutdownHook(false)
+                .build();
+        KtrdrLogback logging = KtrdrLogback.install(telemetry)) {
+      String traceId =
+          telemetry
+              .tracing()
+              .inSpan(
+                  "work",
+                  io.opentelemetry.api.common.Attributes.empty(),
+                  () -> {
+                    logger.atWarn().addKeyValue("bars", 7).log("exported line");
+                    return KtrdrTracing.currentTraceId();
+                  });
+
+      OtlpReceiver.ReceivedLog log =
+          receiver
+              .awaitLogs(l -> l.body().equals("exported line"), java.time.Duration.ofSeconds(10))
+              .get(0);
+      assertThat(log.traceId()).isEqualTo(traceId);
+      assertThat(log.attributes()).containsEntry("bars", "7");
+      assertThat(log.resource()).containsEntry("service.name", "ktrdr-worker");
+      assertThat(log.log().getSeverityText()).isEqualTo("WARN");
+    }
+  }
+
+  @Test
+  void logsAreNotExportedByDefault() throws Exception {
+    configure(null);
+    try (OtlpReceiver receiver = OtlpReceiver.start();
+        KtrdrTelemetry telemetry =
+            KtrdrTelemetry.builder()
+                .serviceName("quiet")
+                .otlpEndpoint(receiver.endpoint())
+                .environment(Map.of("OTEL_BLRP_SCHEDULE_DELAY", "50"))
+                .shutdownHook(false)
+                .build();
+        KtrdrLogback logging = KtrdrLogback.install(telemetry)) {
+      logger.info("local only");
+      Thread.sleep(500);
+      assertThat(receiver.logs()).isEmpty();
+      assertThat(line("local only").get("service.name").asString()).isEqualTo("quiet");
+    }
+  }
+
+  @Test
+  void exceptionsBecomeAStackTraceField() throws Exception {
+    configure(null);
+    logger.error("backtest failed", new IllegalStateException("no bars"));
+
+    JsonNode line = line("backtest failed");
+    assertThat(line.get("level").asString()).isEqualTo("ERROR");
+    assertThat(line.get("stack_trace").asString())
+        .startsWith("java.lang.IllegalStateException: no bars")
+        .contains("at io.ktrdr.telemetry.logback.JsonLoggingTest");
+  }
+
+  @Test
+  void theTextFormatIsOneReadableLineWithTheTraceId() throws Exception {
+    configure("text");
+    try (KtrdrTelemetry telemetry =
+        KtrdrTelemetry.builder()
+            .serviceName("dev")
+            .environment(Map.of())
+            .shutdownHook(false)
+            .build()) {
+      String traceId =
+          telemetry
+              .tracing()
+              .inSpan(
+                  "work",
+                  io.opentelemetry.api.common.Attributes.empty(),
+                  () -> {
+                    logger.atInfo().addKeyValue("bars", 3).log("text line");
+                    return KtrdrTracing.currentTraceId();
+                  });
+
+      String text = output.toString(StandardCharsets.UTF_8);
+      assertThat(text).doesNotContain("{\"");
+      assertThat(text)
+          .containsPattern(
+              "\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z INFO  \\[[^]]+\\] io.ktrdr.app.DataService trace_id="
+                  + traceId
+                  + " operation_id=- - text line bars=\"?3\"?\n");
+    }
+  }
+}

@@ -1,0 +1,14 @@
+package io.ktrdr.telemetry.logback;
+
+import io.ktrdr.telemetry.testing.PublicApi;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** Every change of the public API is deliberate: it shows in the committed {@code api.txt}. */
+class PublicApiTest {
+
+  @Test
+  void thePublicApiIsTheCommittedOne() throws Exception {
+    PublicApi.check(KtrdrLogback.class, Path.of("api.txt"), 1);
+  }
+}

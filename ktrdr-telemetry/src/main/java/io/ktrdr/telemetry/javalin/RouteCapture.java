@@ -1,0 +1,36 @@
+package io.ktrdr.telemetry.javalin;
+
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.javalin.router.Endpoint;
+import io.opentelemetry.instrumentation.api.semconv.http.HttpServerRoute;
+import io.opentelemetry.instrumentation.api.semconv.http.HttpServerRouteSource;
+
+/**
+ * A {@code beforeMatched} handler: once Javalin has matched the request to an endpoint, tells the
+ * request's {@link RequestState} (and its server span) the endpoint's route template. It asks
+ * Javalin ({@code ctx.endpoints().matchedHttpEndpoint()}) instead of wrapping handlers, so the
+ * application keeps the router's {@code handlerWrapper} for itself. Allocates nothing.
+ */
+final class RouteCapture implements Handler {
+  static final RouteCapture INSTANCE = new RouteCapture();
+
+  private RouteCapture() {}
+
+  @Override
+  public void handle(Context ctx) {
+    Object attribute = ctx.req().getAttribute(RequestState.ATTRIBUTE);
+    if (!(attribute instanceof RequestState)) {
+      return;
+    }
+    RequestState state = (RequestState) attribute;
+    Endpoint endpoint = ctx.endpoints().matchedHttpEndpoint();
+    if (endpoint == null || state.route != null) {
+      return;
+    }
+    state.route = endpoint.path;
+    if (state.span != null) {
+      HttpServerRoute.update(state.span, HttpServerRouteSource.CONTROLLER, endpoint.path);
+    }
+  }
+}
