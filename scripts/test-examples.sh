@@ -34,4 +34,5 @@ fi
 echo "test-examples: JDK for virtual threads: $jdk21"
 
 "${maven[@]}" -q install -DskipTests -Dspotless.check.skip=true -pl ktrdr-telemetry,ktrdr-telemetry-logback,ktrdr-telemetry-bom -am
-"${maven[@]}" -f examples/pom.xml verify "-Djdk21.home=$jdk21" "$@"
+# --fail-at-end: every example runs and reports, even after one fails.
+"${maven[@]}" -f examples/pom.xml --fail-at-end verify "-Djdk21.home=$jdk21" "$@"

@@ -89,6 +89,19 @@ public final class ExampleProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Gives a child process the test's environment without its {@code OTEL_*} and {@code KTRDR_*}
+   * variables (nothing of the test's own environment steers the example's telemetry), plus {@code
+   * environment}.
+   */
+  public static void setEnvironment(ProcessBuilder builder, Map<String, String> environment) {
+    builder
+        .environment()
+        .keySet()
+        .removeIf(key -> key.startsWith("OTEL_") || key.startsWith("KTRDR_"));
+    builder.environment().putAll(environment);
+  }
+
   private void readOutput() {
     try (BufferedReader in =
         new BufferedReader(
@@ -144,6 +157,33 @@ public final class ExampleProcess implements AutoCloseable {
                     + describe());
           }
           return Optional.empty();
+        });
+  }
+
+  /**
+   * Waits until {@code GET url} answers 200; fails at once, with the process's output, if the
+   * process ends first.
+   */
+  public void awaitHttpOk(String url, Duration timeout) {
+    Deadline.await(
+        "GET " + url + " to answer 200" + describe(),
+        timeout,
+        () -> {
+          if (!process.isAlive()) {
+            throw new AssertionError(
+                mainClass
+                    + " exited with "
+                    + process.exitValue()
+                    + " before "
+                    + url
+                    + " answered"
+                    + describe());
+          }
+          try {
+            return Http.get(url).statusCode() == 200 ? Optional.of(true) : Optional.empty();
+          } catch (UncheckedIOException notYet) {
+            return Optional.empty();
+          }
         });
   }
 

@@ -7,7 +7,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.Optional;
 
 /** A real HTTP client for the examples' tests. */
 public final class Http {
@@ -31,20 +30,5 @@ public final class Http {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("GET " + url + " interrupted", e);
     }
-  }
-
-  /** Waits until {@code GET url} answers 200 (the server is up), and returns that response. */
-  public static HttpResponse<String> awaitOk(String url, Duration timeout) {
-    return Deadline.await(
-        "GET " + url + " to answer 200",
-        timeout,
-        () -> {
-          try {
-            HttpResponse<String> response = get(url);
-            return response.statusCode() == 200 ? Optional.of(response) : Optional.empty();
-          } catch (UncheckedIOException notYet) {
-            return Optional.empty();
-          }
-        });
   }
 }

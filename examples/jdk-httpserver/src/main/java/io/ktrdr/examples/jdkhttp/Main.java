@@ -3,7 +3,7 @@ package io.ktrdr.examples.jdkhttp;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.ktrdr.telemetry.KtrdrTelemetry;
-import io.ktrdr.telemetry.metrics.MetricsHandler;
+import io.ktrdr.telemetry.MetricsHandler;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.prometheus.metrics.exporter.httpserver.HttpExchangeAdapter;
 import java.io.IOException;

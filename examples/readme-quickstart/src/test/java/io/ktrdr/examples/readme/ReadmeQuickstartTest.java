@@ -87,7 +87,7 @@ class ReadmeQuickstartTest {
                     "100"))) {
       String base = "http://127.0.0.1:" + port;
       String path = route.replaceAll("\\{[^}]+}", "42");
-      Http.awaitOk(base + path, Duration.ofSeconds(60));
+      app.awaitHttpOk(base + path, Duration.ofSeconds(60));
 
       List<String> scrape = Arrays.asList(Http.get(base + "/metrics").body().split("\n"));
       SoftAssertions softly = new SoftAssertions();
