@@ -1,6 +1,10 @@
 package io.ktrdr.examples.docs;
 
 import io.ktrdr.examples.support.Ports;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -28,6 +32,30 @@ record DocPorts(int api, int backtestWorker, int trainingWorker, int prometheus)
     environment.put("KTRDR_TRAINING_WORKER_PORT", Integer.toString(trainingWorker));
     environment.put("KTRDR_PROMETHEUS_PORT", Integer.toString(prometheus));
     return environment;
+  }
+
+  /** Which of the ports something listens on now, for a failure message. */
+  String describe() {
+    return "ports in use: API "
+        + state(api)
+        + ", backtest worker "
+        + state(backtestWorker)
+        + ", training worker "
+        + state(trainingWorker)
+        + ", Prometheus "
+        + state(prometheus)
+        + " (scripts/run.sh gets them as "
+        + String.join(", ", environment().keySet())
+        + ")";
+  }
+
+  private static String state(int port) {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+      return port + " (listening)";
+    } catch (IOException e) {
+      return port + " (nothing listening)";
+    }
   }
 
   /** {@code text} with every documented host:port replaced by the one in use. */

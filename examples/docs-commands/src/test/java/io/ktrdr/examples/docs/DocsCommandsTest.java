@@ -120,10 +120,13 @@ class DocsCommandsTest {
               ? "exited with " + status
               : "failed: `" + command + "` exited with " + status;
     }
+    String ports = PORTS.describe(); // the test's app, if any, still runs here
     throw new AssertionError(
         block.location()
             + " "
             + what
+            + "\n"
+            + ports
             + "\n--- the block as run (ports substituted), from "
             + scriptFile
             + " ---\n"
