@@ -15,9 +15,14 @@ public final class OtlpSink {
   private OtlpSink() {}
 
   public static void main(String[] args) throws IOException {
+    start(Integer.parseInt(args[0]));
+    System.out.println("otlp-sink on " + args[0]);
+  }
+
+  /** Starts a sink on {@code port} of 127.0.0.1 (0 picks one); its threads are daemons. */
+  public static HttpServer start(int port) throws IOException {
     AtomicLong bytes = new AtomicLong();
-    HttpServer server =
-        HttpServer.create(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0])), 64);
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 64);
     server.createContext(
         "/",
         exchange -> {
@@ -27,8 +32,15 @@ public final class OtlpSink {
             exchange.sendResponseHeaders(200, -1);
           }
         });
-    server.setExecutor(Executors.newFixedThreadPool(2));
+    server.setExecutor(
+        Executors.newFixedThreadPool(
+            2,
+            runnable -> {
+              Thread thread = new Thread(runnable, "otlp-sink");
+              thread.setDaemon(true);
+              return thread;
+            }));
     server.start();
-    System.out.println("otlp-sink on " + args[0]);
+    return server;
   }
 }

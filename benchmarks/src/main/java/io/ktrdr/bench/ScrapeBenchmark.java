@@ -1,7 +1,7 @@
 package io.ktrdr.bench;
 
 import io.ktrdr.telemetry.KtrdrTelemetry;
-import io.ktrdr.telemetry.http.HttpServerMetrics;
+import io.ktrdr.telemetry.internal.HttpServerMetrics;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.exporter.common.PrometheusScrapeHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -54,7 +54,7 @@ public class ScrapeBenchmark {
               .shutdownHook(false)
               .environment(Map.of("OTEL_JAVA_METRICS_CARDINALITY_LIMIT", "20000"))
               .build();
-      HttpServerMetrics metrics = telemetry.httpServerMetrics();
+      HttpServerMetrics metrics = HttpServerMetrics.create(telemetry.openTelemetry());
       int get = HttpServerMetrics.methodIndex("GET");
       for (int i = 0; i < series; i++) {
         metrics.requestStarted(get, false);

@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -208,7 +209,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
       throw new IllegalArgumentException(
           "Invalid OpenTelemetry configuration (OTEL_* variables): " + e.getMessage(), e);
     }
-    Resource resource = finalResource.get();
+    Resource resource = Objects.requireNonNull(finalResource.get(), "resource");
 
     registry.register(reader);
     Meter meter = sdk.getMeterProvider().get(INSTRUMENTATION_SCOPE);

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Protection of the {@code /metrics} endpoint: none, HTTP basic auth or a bearer token. Requests
@@ -18,7 +19,7 @@ import java.util.Objects;
  * ...}} in its scrape config.
  */
 public final class MetricsAuth {
-  private static final MetricsAuth NONE = new MetricsAuth(Kind.NONE, null, "none");
+  private static final MetricsAuth NONE = new MetricsAuth(Kind.NONE, new byte[0], "none");
 
   private enum Kind {
     NONE,
@@ -74,7 +75,7 @@ public final class MetricsAuth {
    *
    * @param authorizationHeader the header value, or {@code null} when the request has none
    */
-  public boolean isAuthorized(String authorizationHeader) {
+  public boolean isAuthorized(@Nullable String authorizationHeader) {
     if (kind == Kind.NONE) {
       return true;
     }

@@ -10,6 +10,7 @@ import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Attribute sets for HTTP server metrics, built once per (method, scheme, route, status) and then
@@ -83,7 +84,12 @@ final class ServerAttributes {
    * Attributes of the duration histogram. {@code error.type} is set for 5xx responses only: the
    * exception's class when the request failed before a response was sent, else the status code.
    */
-  Attributes duration(int methodIndex, boolean https, String route, int status, Throwable error) {
+  Attributes duration(
+      int methodIndex,
+      boolean https,
+      @Nullable String route,
+      int status,
+      @Nullable Throwable error) {
     if (error != null && status >= 500) {
       return build(methodIndex, https, route, status, error.getClass().getName());
     }
@@ -97,7 +103,7 @@ final class ServerAttributes {
     return table.get(methodIndex, https, status);
   }
 
-  private RouteTable table(String route) {
+  private @Nullable RouteTable table(@Nullable String route) {
     if (route == null) {
       return noRoute;
     }
@@ -112,7 +118,11 @@ final class ServerAttributes {
   }
 
   static Attributes build(
-      int methodIndex, boolean https, String route, int status, String errorType) {
+      int methodIndex,
+      boolean https,
+      @Nullable String route,
+      int status,
+      @Nullable String errorType) {
     AttributesBuilder builder =
         Attributes.builder()
             .put(HTTP_REQUEST_METHOD, METHODS[methodIndex])
@@ -131,11 +141,11 @@ final class ServerAttributes {
 
   /** The attribute sets of one route, filled lazily per (method, scheme) and status. */
   private static final class RouteTable {
-    private final String route;
+    private final @Nullable String route;
     private final AtomicReferenceArray<AtomicReferenceArray<Attributes>> byMethodAndScheme =
         new AtomicReferenceArray<>(METHODS.length * SCHEMES.length);
 
-    RouteTable(String route) {
+    RouteTable(@Nullable String route) {
       this.route = route;
     }
 

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** Semantic-convention attributes and propagation headers of a servlet request. */
 enum ServletAttributesGetter
@@ -32,7 +33,7 @@ enum ServletAttributesGetter
   }
 
   @Override
-  public String getUrlQuery(HttpServletRequest request) {
+  public @Nullable String getUrlQuery(HttpServletRequest request) {
     return request.getQueryString();
   }
 
@@ -44,7 +45,7 @@ enum ServletAttributesGetter
 
   @Override
   public Integer getHttpResponseStatusCode(
-      HttpServletRequest request, HttpServletResponse response, Throwable error) {
+      HttpServletRequest request, HttpServletResponse response, @Nullable Throwable error) {
     return response.getStatus();
   }
 
@@ -55,35 +56,40 @@ enum ServletAttributesGetter
   }
 
   @Override
-  public String getNetworkProtocolName(HttpServletRequest request, HttpServletResponse response) {
+  public @Nullable String getNetworkProtocolName(
+      HttpServletRequest request, @Nullable HttpServletResponse response) {
     String protocol = request.getProtocol();
     return protocol != null && protocol.startsWith("HTTP/") ? "http" : null;
   }
 
   @Override
-  public String getNetworkProtocolVersion(
-      HttpServletRequest request, HttpServletResponse response) {
+  public @Nullable String getNetworkProtocolVersion(
+      HttpServletRequest request, @Nullable HttpServletResponse response) {
     String protocol = request.getProtocol();
     return protocol != null && protocol.startsWith("HTTP/") ? protocol.substring(5) : null;
   }
 
   @Override
-  public String getNetworkPeerAddress(HttpServletRequest request, HttpServletResponse response) {
+  public @Nullable String getNetworkPeerAddress(
+      HttpServletRequest request, @Nullable HttpServletResponse response) {
     return request.getRemoteAddr();
   }
 
   @Override
-  public Integer getNetworkPeerPort(HttpServletRequest request, HttpServletResponse response) {
+  public @Nullable Integer getNetworkPeerPort(
+      HttpServletRequest request, @Nullable HttpServletResponse response) {
     return request.getRemotePort();
   }
 
   @Override
-  public String getNetworkLocalAddress(HttpServletRequest request, HttpServletResponse response) {
+  public @Nullable String getNetworkLocalAddress(
+      HttpServletRequest request, @Nullable HttpServletResponse response) {
     return request.getLocalAddr();
   }
 
   @Override
-  public Integer getNetworkLocalPort(HttpServletRequest request, HttpServletResponse response) {
+  public @Nullable Integer getNetworkLocalPort(
+      HttpServletRequest request, @Nullable HttpServletResponse response) {
     return request.getLocalPort();
   }
 
@@ -93,7 +99,7 @@ enum ServletAttributesGetter
   }
 
   @Override
-  public String get(HttpServletRequest request, String key) {
+  public @Nullable String get(@Nullable HttpServletRequest request, String key) {
     return request == null ? null : request.getHeader(key);
   }
 }

@@ -7,6 +7,7 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.MDC;
 
 /**
@@ -79,7 +80,7 @@ public final class Operation {
    * Records progress as a span event {@code progress} with {@code operation.progress} (0 to 1) and
    * {@code operation.message}.
    */
-  public void progress(double fraction, String message) {
+  public void progress(double fraction, @Nullable String message) {
     double clamped = Math.max(0, Math.min(1, fraction));
     span.addEvent(
         "progress", Attributes.of(PROGRESS, clamped, MESSAGE, message == null ? "" : message));
@@ -105,7 +106,7 @@ public final class Operation {
     return ended.get();
   }
 
-  private void end(OperationStatus status, Throwable error) {
+  private void end(OperationStatus status, @Nullable Throwable error) {
     if (!ended.compareAndSet(false, true)) {
       return;
     }

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Telemetry for KTRDR's long-running operations (data loads, trainings, backtests).
@@ -168,7 +169,8 @@ public final class OperationTracker {
    * completed, cancelled ({@link CancellationException}) or failed (any other exception, which is
    * rethrown).
    */
-  public <T, E extends Exception> T run(String type, String id, OperationBody<T, E> body) throws E {
+  public <T extends @Nullable Object, E extends Exception> T run(
+      String type, String id, OperationBody<T, E> body) throws E {
     Operation operation = start(type, id);
     try (Scope ignored = operation.makeCurrent()) {
       T result = body.run(operation);
@@ -185,7 +187,7 @@ public final class OperationTracker {
 
   /** The work of an operation. */
   @FunctionalInterface
-  public interface OperationBody<T, E extends Exception> {
+  public interface OperationBody<T extends @Nullable Object, E extends Exception> {
     T run(Operation operation) throws E;
   }
 

@@ -5,6 +5,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** Semantic-convention attributes of a JDK {@link HttpRequest} and its response. */
 enum JdkHttpClientAttributesGetter
@@ -27,24 +28,25 @@ enum JdkHttpClientAttributesGetter
   }
 
   @Override
-  public Integer getHttpResponseStatusCode(
-      HttpRequest request, HttpResponse<?> response, Throwable error) {
+  public @Nullable Integer getHttpResponseStatusCode(
+      HttpRequest request, @Nullable HttpResponse<?> response, @Nullable Throwable error) {
     return response == null ? null : response.statusCode();
   }
 
   @Override
   public List<String> getHttpResponseHeader(
-      HttpRequest request, HttpResponse<?> response, String name) {
+      HttpRequest request, @Nullable HttpResponse<?> response, String name) {
     return response == null ? List.of() : response.headers().allValues(name);
   }
 
   @Override
-  public String getNetworkProtocolName(HttpRequest request, HttpResponse<?> response) {
+  public String getNetworkProtocolName(HttpRequest request, @Nullable HttpResponse<?> response) {
     return "http";
   }
 
   @Override
-  public String getNetworkProtocolVersion(HttpRequest request, HttpResponse<?> response) {
+  public @Nullable String getNetworkProtocolVersion(
+      HttpRequest request, @Nullable HttpResponse<?> response) {
     if (response == null) {
       return null;
     }

@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Tracing helpers for the code between the HTTP layer and the database: blocks in spans, context
@@ -56,7 +57,7 @@ public final class KtrdrTracing {
    * Runs {@code body} in a new child span of the current one. An exception is recorded on the span,
    * the span's status set to ERROR, and the exception rethrown unchanged.
    */
-  public <T, E extends Exception> T inSpan(
+  public <T extends @Nullable Object, E extends Exception> T inSpan(
       String name, Attributes attributes, CheckedSupplier<T, E> body) throws E {
     Span span = tracer.spanBuilder(name).setAllAttributes(attributes).startSpan();
     try (Scope ignored = span.makeCurrent()) {
@@ -73,7 +74,7 @@ public final class KtrdrTracing {
   /** {@link #inSpan(String, Attributes, CheckedSupplier)} for a block without a result. */
   public <E extends Exception> void inSpan(
       String name, Attributes attributes, CheckedRunnable<E> body) throws E {
-    inSpan(
+    this.<@Nullable Void, E>inSpan(
         name,
         attributes,
         () -> {

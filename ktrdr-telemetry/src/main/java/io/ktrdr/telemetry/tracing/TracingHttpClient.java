@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A JDK {@link HttpClient} that traces every request: a client span named after the method, the
@@ -106,7 +107,7 @@ final class TracingHttpClient extends HttpClient {
   public <T> CompletableFuture<HttpResponse<T>> sendAsync(
       HttpRequest request,
       HttpResponse.BodyHandler<T> handler,
-      HttpResponse.PushPromiseHandler<T> pushPromiseHandler) {
+      HttpResponse.@Nullable PushPromiseHandler<T> pushPromiseHandler) {
     Context parent = Context.current();
     if (!instrumenter.shouldStart(parent, request)) {
       return delegate.sendAsync(request, handler, pushPromiseHandler);

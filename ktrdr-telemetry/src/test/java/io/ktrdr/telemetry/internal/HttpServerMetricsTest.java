@@ -68,8 +68,15 @@ class HttpServerMetricsTest {
       metrics.requestStarted(post, false);
       metrics.requestFinished(post, false, "/items", 201, null, 250_000_000L);
 
+      java.util.Collection<MetricData> collected = reader.collectAllMetrics();
+      assertThat(
+              collected.stream()
+                  .filter(m -> m.getName().equals("http.server.active_requests"))
+                  .flatMap(m -> m.getLongSumData().getPoints().stream())
+                  .mapToLong(p -> p.getValue()))
+          .containsExactly(0L);
       MetricData duration =
-          reader.collectAllMetrics().stream()
+          collected.stream()
               .filter(m -> m.getName().equals("http.server.request.duration"))
               .findFirst()
               .orElseThrow();

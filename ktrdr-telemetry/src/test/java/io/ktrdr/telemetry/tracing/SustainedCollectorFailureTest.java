@@ -75,7 +75,7 @@ class SustainedCollectorFailureTest {
     return scrape.value("ktrdr_telemetry_spans_dropped_total", Map.of("reason", "export_failed"))
         + scrape
             .samples(
-                "otel_sdk_processor_span_processed_total",
+                "otel_sdk_processor_span_processed_span_total",
                 s -> "queue_full".equals(s.label("error_type")))
             .stream()
             .mapToDouble(Scrape.Sample::value)

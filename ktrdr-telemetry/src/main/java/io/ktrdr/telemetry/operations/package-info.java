@@ -1,0 +1,5 @@
+/** Spans, log context and metrics for long-running operations. */
+@NullMarked
+package io.ktrdr.telemetry.operations;
+
+import org.jspecify.annotations.NullMarked;
