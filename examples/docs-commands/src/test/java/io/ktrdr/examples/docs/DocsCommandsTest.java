@@ -82,7 +82,7 @@ class DocsCommandsTest {
     if (block.startsTheApp()) {
       APP.stop(); // the block starts its own, on the same ports
     } else {
-      APP.ensureRunning();
+      APP.ensureRunningFor(block.file());
     }
     String script =
         PRELUDE + (block.httpErrorsOk() ? "" : STRICT_CURL) + PORTS.substitute(block.text());

@@ -23,6 +23,7 @@ final class ReferenceApp {
   private final DocPorts ports;
   private final Path log;
   private ProcessGroup running;
+  private String runningFor;
 
   ReferenceApp(Path root, DocPorts ports, Path log) {
     this.root = root;
@@ -30,10 +31,17 @@ final class ReferenceApp {
     this.log = log;
   }
 
-  void ensureRunning() throws InterruptedException {
-    if (running != null && running.isAlive()) {
+  /**
+   * Starts the app unless it already runs for {@code file}: each file's blocks share one app, and
+   * each file starts from a fresh one, as its reader does (no operation of another file still
+   * holding a worker).
+   */
+  void ensureRunningFor(String file) throws InterruptedException {
+    if (running != null && running.isAlive() && file.equals(runningFor)) {
       return;
     }
+    stop();
+    runningFor = file;
     running = ProcessGroup.start(List.of("bash", "scripts/run.sh"), root, ports.environment(), log);
     String api = "http://127.0.0.1:" + ports.api();
     try {
