@@ -15,8 +15,13 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
   missing+=(postgresql)
 fi
 
+# The commands of README.md and docs/ (examples/docs-commands) use these.
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+command -v setsid >/dev/null 2>&1 || missing+=(util-linux)
+
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-test-deps: prometheus, promtool, amtool, victoria-metrics and postgresql are installed"
+  echo "install-test-deps: prometheus, promtool, amtool, victoria-metrics, postgresql, curl, jq and setsid are installed"
   exit 0
 fi
 
@@ -36,5 +41,5 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 # The packages' service scripts may try to start daemons; the tests start their own.
 $sudo apt-get install -y -qq --no-install-recommends ${packages} >/dev/null
-command -v prometheus promtool amtool victoria-metrics
+command -v prometheus promtool amtool victoria-metrics curl jq setsid
 ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null || command -v initdb

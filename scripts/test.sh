@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests (surefire), end-to-end tests against a real Prometheus (failsafe, *IT)
-# and the formatting check. Installs the test binaries first when they are missing.
+# and the formatting check; then the consumer projects of examples/ against the installed library,
+# and the commands of README.md and docs/ (scripts/test-examples.sh). Installs the test binaries
+# first when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,3 +13,6 @@ bash scripts/install-test-deps.sh
 # ktrdr-telemetry/target/pit-reports/index.html
 ./mvnw -B -ntp -pl ktrdr-telemetry org.pitest:pitest-maven:mutationCoverage | tee ktrdr-telemetry/target/pit.log
 echo "Mutation score (ktrdr-telemetry): $(grep -o 'Generated [0-9]* mutations Killed [0-9]* ([0-9]*%)' ktrdr-telemetry/target/pit.log)"
+
+# Consumer projects against the installed library, and the commands of README.md and docs/.
+bash scripts/test-examples.sh
