@@ -20,14 +20,14 @@ class WorkerTargetsTest {
 
       Cluster.WorkerHandle worker =
           cluster.startWorker("backtest-sd-1", "backtesting", Duration.ZERO);
-      // A worker behind a proxy path, over TLS: scheme and metrics path follow its URL.
+      // A worker over TLS (registered with the cluster secret): the scheme follows its URL.
       assertThat(
-              cluster
-                  .api(
+              Cluster.send(
                       "POST",
-                      "/api/v1/workers/register",
+                      cluster.apiUrl("/api/v1/workers/register"),
                       "{\"worker_id\":\"training-sd-1\",\"worker_type\":\"training\","
-                          + "\"url\":\"https://workers.example:8443/training-1/\"}")
+                          + "\"instance_id\":\"i-1\",\"url\":\"https://127.0.0.1:8443\"}",
+                      Cluster.asWorker("training-sd-1"))
                   .statusCode())
           .isEqualTo(200);
 
@@ -44,10 +44,9 @@ class WorkerTargetsTest {
               "{\"worker_type\":\"backtesting\",\"worker_id\":\"backtest-sd-1\","
                   + "\"__scheme__\":\"http\",\"__metrics_path__\":\"/metrics\"}");
       JsonNode training = groups.get(1);
-      assertThat(training.get("targets").get(0).asString()).isEqualTo("workers.example:8443");
+      assertThat(training.get("targets").get(0).asString()).isEqualTo("127.0.0.1:8443");
       assertThat(training.at("/labels/__scheme__").asString()).isEqualTo("https");
-      assertThat(training.at("/labels/__metrics_path__").asString())
-          .isEqualTo("/training-1/metrics");
+      assertThat(training.at("/labels/__metrics_path__").asString()).isEqualTo("/metrics");
     }
   }
 }
