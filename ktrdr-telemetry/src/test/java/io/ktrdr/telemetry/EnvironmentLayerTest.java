@@ -1,7 +1,9 @@
 package io.ktrdr.telemetry;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -44,6 +46,39 @@ class EnvironmentLayerTest {
         .hasToString("MetricsAuth{bearer}");
     assertThat(applied(Map.of()).metricsAuth).isSameAs(MetricsAuth.none());
     assertThat(applied(Map.of()).metricsServerPort).isEqualTo(-1);
+  }
+
+  @Test
+  void histogramKeysReachTheBuilder() {
+    KtrdrTelemetryBuilder builder =
+        applied(
+            Map.of(
+                "KTRDR_HISTOGRAM_MODE", "Native",
+                "KTRDR_HISTOGRAM_MODE_OVERRIDES", " a.b = classic ,c.d=BOTH",
+                "KTRDR_NATIVE_HISTOGRAM_MAX_BUCKETS", "2",
+                "KTRDR_NATIVE_HISTOGRAM_MAX_SCALE", "-4"));
+    assertThat(builder.histogramMode).isEqualTo(HistogramMode.NATIVE);
+    assertThat(builder.histogramModeOverrides)
+        .containsExactly(
+            Map.entry("a.b", HistogramMode.CLASSIC), Map.entry("c.d", HistogramMode.BOTH));
+    assertThat(builder.nativeHistogramMaxBuckets).isEqualTo(2);
+    assertThat(builder.nativeHistogramMaxScale).isEqualTo(-4);
+    KtrdrTelemetryBuilder defaults = applied(Map.of());
+    assertThat(defaults.histogramMode).isEqualTo(HistogramMode.BOTH);
+    assertThat(defaults.histogramModeOverrides).isEmpty();
+    assertThat(defaults.nativeHistogramMaxBuckets).isEqualTo(160);
+    assertThat(defaults.nativeHistogramMaxScale).isEqualTo(20);
+  }
+
+  @Test
+  void malformedHistogramOverridesAreRefused() {
+    for (String value :
+        List.of("a.b", "=native", "a.b=", "a.b=native=x", "a.*=native", "a?=both")) {
+      assertThatThrownBy(() -> applied(Map.of("KTRDR_HISTOGRAM_MODE_OVERRIDES", value)))
+          .as(value)
+          .isInstanceOf(io.ktrdr.telemetry.config.ConfigException.class)
+          .hasMessageStartingWith("KTRDR_HISTOGRAM_MODE_OVERRIDES=" + value + ": expected");
+    }
   }
 
   @Test
