@@ -166,7 +166,15 @@ public final class HistogramModeReport {
                 + " set, which is larger than a few classic buckets when latencies spread widely;"
                 + " the series count, which drives Prometheus' memory and index, is what shrinks.\n")
         .append(
-            "- Reproduce: `benchmarks/histogram-modes.sh` (about 3 minutes) rewrites this"
+            "- A Prometheus that keeps the classic buckets of `both` as well"
+                + " (`always_scrape_classic_histograms`) stores both forms: one native series plus"
+                + " the classic ones per label set, more than `classic` alone, until the classic"
+                + " buckets are dropped.\n")
+        .append(
+            "- `both` derives its classic buckets from the native ones at every scrape: that is"
+                + " the difference between its scrape times and `native`'s.\n")
+        .append(
+            "- Reproduce: `benchmarks/histogram-modes.sh` (about 4 minutes, on an otherwise idle machine) rewrites this"
                 + " section.\n")
         .append(END);
     return md.toString();
