@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ktrdr.app.testing.AlertmanagerProcess;
 import io.ktrdr.app.testing.AppProcess;
+import io.ktrdr.app.testing.DashboardQueries;
 import io.ktrdr.app.testing.ForeignTarget;
 import io.ktrdr.app.testing.PromQl;
 import io.ktrdr.app.testing.PrometheusProcess;
@@ -47,17 +48,12 @@ import tools.jackson.databind.JsonNode;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StackIT {
-  /** What Grafana would put in the queries, for this short test run ($job: see startStack). */
+  /**
+   * What Grafana would put in the queries, for this short test run; {@code $job} is set from the
+   * live job variable query in startStack.
+   */
   private static final Map<String, String> GRAFANA_VARIABLES =
-      new HashMap<>(
-          Map.of(
-              "$__rate_interval", "2m",
-              "$__range", "10m",
-              "$__range_s", "600",
-              "$__interval", "15s",
-              "$instance", ".*",
-              "$worker_type", ".*",
-              "$operation_type", ".*"));
+      new HashMap<>(DashboardQueries.GRAFANA_VARIABLES);
 
   private static final String FOREIGN_JOB = "foreign-otel-service";
 
@@ -431,26 +427,11 @@ class StackIT {
   }
 
   private static String substitute(String expr) {
-    String result = expr;
-    // Longest names first: $__range_s before $__range.
-    for (Map.Entry<String, String> variable :
-        GRAFANA_VARIABLES.entrySet().stream()
-            .sorted((a, b) -> b.getKey().length() - a.getKey().length())
-            .toList()) {
-      result = result.replace(variable.getKey(), variable.getValue());
-    }
-    assertThat(result).as("all variables substituted in %s", expr).doesNotContain("$");
-    return result;
+    return DashboardQueries.substitute(expr, GRAFANA_VARIABLES);
   }
 
   private static boolean hasFiniteValue(JsonNode result) {
-    for (JsonNode series : result) {
-      double value = Double.parseDouble(series.get("value").get(1).asString());
-      if (!Double.isNaN(value) && !Double.isInfinite(value)) {
-        return true;
-      }
-    }
-    return false;
+    return DashboardQueries.hasFiniteValue(result);
   }
 
   @Test

@@ -101,7 +101,9 @@ final class HistogramSetup {
 
   /** What the registry collects from {@code collector}: native histograms completed per mode. */
   MultiCollector collector(MultiCollector collector) {
-    return () -> complete(collector.collect());
+    boolean derives =
+        defaultMode == HistogramMode.BOTH || overrides.containsValue(HistogramMode.BOTH);
+    return derives ? () -> complete(collector.collect()) : collector;
   }
 
   private MetricSnapshots complete(MetricSnapshots snapshots) {

@@ -95,10 +95,16 @@ public final class DashboardQueries {
 
   /** {@code expr} with Grafana's variables replaced; fails if one is left. */
   public static String substitute(String expr) {
+    return substitute(expr, GRAFANA_VARIABLES);
+  }
+
+  /**
+   * {@code expr} with {@code variables} replaced, longest names first ($__range_s before $__range).
+   */
+  public static String substitute(String expr, Map<String, String> variables) {
     String result = expr;
-    // Longest names first: $__range_s before $__range.
     for (Map.Entry<String, String> variable :
-        GRAFANA_VARIABLES.entrySet().stream()
+        variables.entrySet().stream()
             .sorted((a, b) -> b.getKey().length() - a.getKey().length())
             .toList()) {
       result = result.replace(variable.getKey(), variable.getValue());
