@@ -46,6 +46,9 @@ public final class Report {
   static final double TRACING_MIN_RATIO = 0.90;
   static final double TRACING_MAX_CPU_OVER_METRICS = 2.0;
 
+  /** Below this share of the target's CPU, the sink's own CPU is small enough to run unpinned. */
+  static final double SINK_SMALL_SHARE = 0.05;
+
   private static final Pattern MARKER_START = Pattern.compile("<!-- ([A-Za-z0-9_-]+):start -->");
 
   private Report() {}
@@ -62,7 +65,8 @@ public final class Report {
       double cpuMsPer1k,
       double allocBytesPerRequest,
       double sinkCpuMsPer1k,
-      double exportBytesPerRequest) {
+      double exportBytesPerRequest,
+      double jitCpuMsPer1k) {
 
     static Run parse(String line) {
       String[] f = line.split(",");
@@ -77,7 +81,8 @@ public final class Report {
           Double.parseDouble(f[7]),
           Double.parseDouble(f[8]),
           Double.parseDouble(f[9]),
-          Double.parseDouble(f[10]));
+          Double.parseDouble(f[10]),
+          Double.parseDouble(f[11]));
     }
   }
 
@@ -105,6 +110,7 @@ public final class Report {
       double rps,
       double p99,
       double cpuMsPer1k,
+      double jitCpuMsPer1k,
       double allocBytesPerRequest,
       double startupMs,
       double rssMb,
@@ -181,6 +187,7 @@ public final class Report {
                   medianOf(list, Run::rps),
                   medianOf(list, Run::p99),
                   medianOf(list, Run::cpuMsPer1k),
+                  medianOf(list, Run::jitCpuMsPer1k),
                   medianOf(list, Run::allocBytesPerRequest),
                   medianOf(list, Run::startupMs),
                   medianOf(list, Run::rssMb),
@@ -361,7 +368,7 @@ public final class Report {
                 + " sink, metrics on its Prometheus endpoint |\n\n");
     md.append(
             "| set-up | requests/s | ratio to bare (range) | p99 (ms) | p99 ratio (range) | CPU ms per"
-                + " 1,000 requests | CPU ratio to bare (range) | allocated per request |"
+                + " 1,000 requests (of which JIT) | CPU ratio to bare (range) | allocated per request |"
                 + " start-up (ms) | resident memory (MB) | target |\n")
         .append("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (SetUp s : setUps.values()) {
@@ -373,13 +380,14 @@ public final class Report {
       md.append(
           String.format(
               Locale.ROOT,
-              "| %s | %.0f | %s | %.2f | %s | %.2f | %s | %,.0f B | %.0f | %.0f | %s |%n",
+              "| %s | %.0f | %s | %.2f | %s | %.2f (%.2f) | %s | %,.0f B | %.0f | %.0f | %s |%n",
               s.mode(),
               s.rps(),
               s.rpsRatio().format("%.3f"),
               s.p99(),
               s.p99Ratio().format("%.2f"),
               s.cpuMsPer1k(),
+              s.jitCpuMsPer1k(),
               s.cpuRatio().format("%.2f"),
               s.allocBytesPerRequest(),
               s.startupMs(),
@@ -421,7 +429,14 @@ public final class Report {
             " wrk completed in that run. Clock ticks are 10 ms; a 15 s window on two cores holds about")
         .append(
             " 3,000, so rounding is below 0.1 %. It excludes the load generator and the sink, so it does")
-        .append(" not depend on them the way requests/s does.\n")
+        .append(
+            " not depend on them the way requests/s does. In brackets, the part spent by the JIT")
+        .append(
+            " compiler threads (`C1/C2 CompilerThread`, from `/proc/<pid>/task/*/stat`): compilation")
+        .append(
+            " still going on after the 5 s warm-up, a start-up cost rather than a per-request one (a")
+        .append(
+            " compiler thread that HotSpot retires inside the window takes its count with it).\n")
         .append(
             "- **Allocated per request**: `LoadTarget` answers `GET /allocated` on a second port with a")
         .append(
@@ -444,11 +459,10 @@ public final class Report {
         .append(
             "- **OTLP sink**: `OtlpSink`, a JDK `HttpServer` in its own JVM that reads each export into a")
         .append(
-            " per-thread buffer and answers 200 without decoding it. Its CPU is measured over the same")
+            " per-thread buffer and answers 200 without decoding it. It runs unpinned on the same cores;")
         .append(
-            " window as the target's (table above); it runs unpinned on the same cores, which that")
-        .append(
-            " measurement shows costs the target little. Exports of spans ended in the last second of the")
+            " its CPU is measured over the same window as the target's and shown next to it (above).")
+        .append(" Exports of spans ended in the last second of the")
         .append(
             " window leave after it (batch delay 1 s), balanced by the warm-up's exports inside it.\n")
         .append(
@@ -478,8 +492,12 @@ public final class Report {
         .append(
             " set-ups, the OTLP sink: whatever CPU the telemetry spends shows in requests per second. CPU")
         .append(
-            " per request is the service's own cost and does not depend on that sharing. Compare set-ups")
-        .append(" within a run, never absolute figures across machines.\n")
+            " per request counts the service alone, not the load generator or the sink, but it still")
+        .append(
+            " grows when the cores are contended (context switches, cold caches): like every figure here,")
+        .append(
+            " compare it between set-ups of one run, never across runs or machines. Allocated bytes per")
+        .append(" request are the steadiest figure.\n")
         .append(
             "- `tracing` and `agent` sample and export every request; the CPU column holds span creation,")
         .append(
@@ -489,12 +507,13 @@ public final class Report {
 
     md.append(
         "All runs (round, requests/s, p99 ms, start-up ms, RSS MB, requests, CPU ms per 1,000 requests,"
-            + " allocated B per request, sink CPU ms per 1,000 requests, exported B per request):\n\n```\n");
+            + " allocated B per request, sink CPU ms per 1,000 requests, exported B per request, JIT CPU ms"
+            + " per 1,000 requests):\n\n```\n");
     for (Run run : runs) {
       md.append(
           String.format(
               Locale.ROOT,
-              "%-11s %d %9.0f %7.2f %6.0f %5.0f %9d %7.2f %9.0f %6.3f %7.1f%n",
+              "%-11s %d %9.0f %7.2f %6.0f %5.0f %9d %7.2f %9.0f %6.3f %7.1f %6.2f%n",
               run.mode(),
               run.round(),
               run.rps(),
@@ -505,7 +524,8 @@ public final class Report {
               run.cpuMsPer1k(),
               run.allocBytesPerRequest(),
               run.sinkCpuMsPer1k(),
-              run.exportBytesPerRequest()));
+              run.exportBytesPerRequest(),
+              run.jitCpuMsPer1k()));
     }
     md.append("```\n\n## Machine\n\n```\n").append(machine).append("\n```\n\n");
     md.append("## Reproduce\n\n")
@@ -600,9 +620,20 @@ public final class Report {
     return md.append(
             String.format(
                 Locale.ROOT,
-                "%nThe sink used at most %.1f %% of the CPU the target used, in %s.%n",
+                "%nThe sink used at most %.1f %% of the CPU the target used (%s)%s.%n",
                 100 * worst,
-                exporting.stream().map(SetUp::mode).collect(Collectors.joining(", "))))
+                exporting.stream().map(SetUp::mode).collect(Collectors.joining(", ")),
+                worst < SINK_SMALL_SHARE
+                    ? String.format(
+                        Locale.ROOT,
+                        ": under %.0f %%, small next to the differences between set-ups, so it runs"
+                            + " unpinned next to the target",
+                        100 * SINK_SMALL_SHARE)
+                    : String.format(
+                        Locale.ROOT,
+                        ": %.0f %% or more, so the exporting set-ups' requests/s are lowered by the"
+                            + " sink as well; their CPU per request is not",
+                        100 * SINK_SMALL_SHARE)))
         .toString();
   }
 
