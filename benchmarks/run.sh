@@ -150,4 +150,4 @@ if [ "${SKIP_JMH:-}" != 1 ]; then
   # Sections written from the JMH results (each replaces its own marked block of the page).
   java -cp "$jar" io.ktrdr.bench.HistogramModeReport "$out/jmh.json" docs/performance.md > /dev/null
 fi
-say "done: wrote docs/performance.md and docs/performance.png"
+say "done in $(elapsed): wrote docs/performance.md and docs/performance.png"
