@@ -20,7 +20,10 @@ import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.testing.time.TestClock;
+import io.opentelemetry.sdk.trace.ReadWriteSpan;
+import io.opentelemetry.sdk.trace.ReadableSpan;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
@@ -109,6 +112,113 @@ class TraceKeeperTest {
   private Map<String, SpanData> exportedByName() {
     return exporter.getFinishedSpanItems().stream()
         .collect(Collectors.toMap(SpanData::getName, span -> span, (a, b) -> b, HashMap::new));
+  }
+
+  @Test
+  void everyCounterSeriesStartsAtZero() {
+    start(0, 2048);
+    assertThat(kept("error")).isZero();
+    assertThat(kept("slow")).isZero();
+    assertThat(dropped("keep_buffer_full")).isZero();
+    assertThat(dropped("keep_trace_too_large")).isZero();
+    assertThat(dropped("export_failed")).isZero();
+  }
+
+  @Test
+  void theExportProcessorsSeeTheKeptSpanAsItWasButSampled() {
+    List<ReadableSpan> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    SpanProcessor recorder =
+        new SpanProcessor() {
+          @Override
+          public void onStart(Context parentContext, ReadWriteSpan span) {}
+
+          @Override
+          public boolean isStartRequired() {
+            return false;
+          }
+
+          @Override
+          public void onEnd(ReadableSpan span) {
+            seen.add(span);
+          }
+
+          @Override
+          public boolean isEndRequired() {
+            return true;
+          }
+        };
+    TraceKeeper keeper = TraceKeeper.create(true, null, 16);
+    try (SdkTracerProvider provider =
+        SdkTracerProvider.builder()
+            .setClock(clock)
+            .setSampler(keeper.sampler(Sampler.alwaysOff()))
+            .addSpanProcessor(keeper.wrap(recorder))
+            .addSpanProcessor(keeper.wrap(SimpleSpanProcessor.create(exporter)))
+            .build()) {
+      Span root =
+          provider
+              .get("scope")
+              .spanBuilder("root")
+              .setSpanKind(io.opentelemetry.api.trace.SpanKind.SERVER)
+              .setAttribute("k", "v")
+              .startSpan();
+      clock.advance(Duration.ofMillis(3));
+      root.setStatus(StatusCode.ERROR).end();
+
+      assertThat(seen).hasSize(1);
+      ReadableSpan kept = seen.get(0);
+      assertThat(kept.getSpanContext().isSampled()).isTrue();
+      assertThat(kept.getSpanContext().getSpanId()).isEqualTo(root.getSpanContext().getSpanId());
+      assertThat(kept.getParentSpanContext().isValid()).isFalse();
+      assertThat(kept.getName()).isEqualTo("root");
+      assertThat(kept.getKind()).isEqualTo(io.opentelemetry.api.trace.SpanKind.SERVER);
+      assertThat(kept.hasEnded()).isTrue();
+      assertThat(kept.getLatencyNanos()).isEqualTo(Duration.ofMillis(3).toNanos());
+      assertThat(kept.getAttribute(AttributeKey.stringKey("k"))).isEqualTo("v");
+      assertThat(kept.getAttributes().get(AttributeKey.stringKey("k"))).isEqualTo("v");
+      assertThat(kept.getInstrumentationScopeInfo().getName()).isEqualTo("scope");
+      assertThat(kept.toSpanData().getSpanContext().isSampled()).isTrue();
+      // Both export processors get it; only the first decides.
+      assertThat(exporter.getFinishedSpanItems()).hasSize(1);
+    }
+  }
+
+  @Test
+  void concurrentTracesAreDecidedEachOnItsOwn() throws Exception {
+    start(0, 100_000);
+    int threads = 4;
+    int perThread = 500;
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        done.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < perThread; i++) {
+                    trace(i % 10 == 0, Duration.ZERO);
+                  }
+                }));
+      }
+      for (java.util.concurrent.Future<?> future : done) {
+        future.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    Map<String, List<SpanData>> traces =
+        exporter.getFinishedSpanItems().stream()
+            .collect(Collectors.groupingBy(SpanData::getTraceId));
+    assertThat(traces).hasSize(threads * perThread / 10);
+    assertThat(traces.values())
+        .allSatisfy(
+            trace ->
+                assertThat(trace)
+                    .extracting(SpanData::getName)
+                    .containsExactlyInAnyOrder("root", "child-1", "child-2", "grandchild"));
+    assertThat(kept("error")).isEqualTo(threads * perThread / 10);
+    assertThat(keeper.waitingSpans()).isZero();
   }
 
   @Test
