@@ -127,14 +127,17 @@ class TraceKeeperTest {
   @Test
   void theExportProcessorsSeeTheKeptSpanAsItWasButSampled() {
     List<ReadableSpan> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
     SpanProcessor recorder =
         new SpanProcessor() {
           @Override
-          public void onStart(Context parentContext, ReadWriteSpan span) {}
+          public void onStart(Context parentContext, ReadWriteSpan span) {
+            started.add(span.getName());
+          }
 
           @Override
           public boolean isStartRequired() {
-            return false;
+            return true;
           }
 
           @Override
@@ -165,6 +168,7 @@ class TraceKeeperTest {
       clock.advance(Duration.ofMillis(3));
       root.setStatus(StatusCode.ERROR).end();
 
+      assertThat(started).containsExactly("root");
       assertThat(seen).hasSize(1);
       ReadableSpan kept = seen.get(0);
       assertThat(kept.getSpanContext().isSampled()).isTrue();
@@ -430,6 +434,8 @@ class TraceKeeperTest {
         .isEqualTo("errors, slower than 1500 ms (buffer 10 spans)");
     assertThat(TraceKeeper.create(false, Duration.ofSeconds(2), 10).describe())
         .isEqualTo("slower than 2000 ms (buffer 10 spans)");
+    assertThat(TraceKeeper.create(true, null, 10).sampler(Sampler.alwaysOff()))
+        .hasToString("KeepErrorsAndSlowTraces{AlwaysOffSampler}");
     assertThat(
             TraceKeeper.create(true, null, 10)
                 .sampler(Sampler.alwaysOff())
