@@ -92,7 +92,15 @@ class KeepTracesIT {
             expectedPaths.add(path);
           }
         }
-        scrape = Scrape.parse(Http.get(app.url("/metrics")).body());
+        scrape =
+            Scrape.parse(
+                Http.send(
+                        Http.request(app.url("/metrics"))
+                            .header(
+                                "Accept",
+                                "application/openmetrics-text; version=1.0.0; charset=utf-8")
+                            .build())
+                    .body());
       }
       // close() flushed every span: what arrived is all that will.
       Map<String, List<ReceivedSpan>> traces =
@@ -123,6 +131,10 @@ class KeepTracesIT {
                           ? Status.StatusCode.STATUS_CODE_ERROR
                           : Status.StatusCode.STATUS_CODE_UNSET));
     }
+    // Exemplars need a sampled span when the request is measured: none point at kept traces.
+    assertThat(scrape.samples("http_server_request_duration_seconds_bucket"))
+        .isNotEmpty()
+        .allSatisfy(sample -> assertThat(sample.exemplar()).isNull());
     assertThat(scrape.value("ktrdr_telemetry_traces_kept_total", Map.of("reason", "error")))
         .isEqualTo(5);
     assertThat(scrape.value("ktrdr_telemetry_traces_kept_total", Map.of("reason", "slow")))
