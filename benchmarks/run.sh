@@ -53,7 +53,7 @@ if [ "${SKIP_JMH:-}" = 1 ]; then
   say "SKIP_JMH=1: no JMH run; its sections of the page stay as they are (development only)"
 else
   say "JMH (about 9 minutes)"
-  java -jar "$jar" 'RequestPathBenchmark|ScrapeBenchmark|HistogramModeBenchmark' ${JMH_ARGS:-} -prof gc -rf json -rff "$out/jmh.json" > "$out/jmh.txt"
+  java -jar "$jar" 'RequestPathBenchmark|ScrapeBenchmark|HistogramModeBenchmark|KeepSamplerBenchmark' ${JMH_ARGS:-} -prof gc -rf json -rff "$out/jmh.json" > "$out/jmh.txt"
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }

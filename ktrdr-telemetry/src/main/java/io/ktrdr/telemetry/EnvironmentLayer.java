@@ -33,6 +33,9 @@ final class EnvironmentLayer {
   static final String HISTOGRAM_MODE_OVERRIDES = "KTRDR_HISTOGRAM_MODE_OVERRIDES";
   static final String NATIVE_HISTOGRAM_MAX_BUCKETS = "KTRDR_NATIVE_HISTOGRAM_MAX_BUCKETS";
   static final String NATIVE_HISTOGRAM_MAX_SCALE = "KTRDR_NATIVE_HISTOGRAM_MAX_SCALE";
+  static final String TRACES_KEEP_ERRORS = "KTRDR_TRACES_KEEP_ERRORS";
+  static final String TRACES_KEEP_SLOWER_THAN = "KTRDR_TRACES_KEEP_SLOWER_THAN";
+  static final String TRACES_BUFFER_MAX_SPANS = "KTRDR_TRACES_BUFFER_MAX_SPANS";
 
   static final String PROMETHEUS_HOST = "OTEL_EXPORTER_PROMETHEUS_HOST";
   static final String PROMETHEUS_PORT = "OTEL_EXPORTER_PROMETHEUS_PORT";
@@ -59,7 +62,10 @@ final class EnvironmentLayer {
           HISTOGRAM_MODE,
           HISTOGRAM_MODE_OVERRIDES,
           NATIVE_HISTOGRAM_MAX_BUCKETS,
-          NATIVE_HISTOGRAM_MAX_SCALE);
+          NATIVE_HISTOGRAM_MAX_SCALE,
+          TRACES_KEEP_ERRORS,
+          TRACES_KEEP_SLOWER_THAN,
+          TRACES_BUFFER_MAX_SPANS);
 
   /** {@code OTEL_*} keys honoured as they are named. */
   static final List<String> OTEL_KEYS =
@@ -138,6 +144,14 @@ final class EnvironmentLayer {
         .ifPresent(builder::nativeHistogramMaxBuckets);
     env.integer(NATIVE_HISTOGRAM_MAX_SCALE, -4, 20, "an integer -4 to 20")
         .ifPresent(builder::nativeHistogramMaxScale);
+    env.bool(TRACES_KEEP_ERRORS).ifPresent(builder::tracesKeepErrors);
+    env.duration(TRACES_KEEP_SLOWER_THAN).ifPresent(builder::tracesKeepSlowerThan);
+    env.integer(
+            TRACES_BUFFER_MAX_SPANS,
+            1,
+            KtrdrTelemetryBuilder.MAX_TRACES_BUFFER_SPANS,
+            "an integer 1-" + KtrdrTelemetryBuilder.MAX_TRACES_BUFFER_SPANS)
+        .ifPresent(builder::tracesBufferMaxSpans);
     // Read by ktrdr-telemetry-logback's configuration; validated here so a typo fails start-up.
     env.oneOf(LOG_FORMAT, "json", "text");
     env.oneOf(LOG_LEVEL, "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");

@@ -2,6 +2,7 @@ package io.ktrdr.telemetry;
 
 import io.ktrdr.telemetry.internal.ExportReporter;
 import io.ktrdr.telemetry.internal.TelemetryErrors;
+import io.ktrdr.telemetry.internal.TraceKeeper;
 import io.ktrdr.telemetry.operations.OperationTracker;
 import io.ktrdr.telemetry.tracing.KtrdrTracing;
 import io.opentelemetry.api.OpenTelemetry;
@@ -212,6 +213,12 @@ public final class KtrdrTelemetry implements AutoCloseable {
             .addMetricExporterCustomizer(
                 (exporter, config) ->
                     metricReporter.wrap(QuickExit.metrics(exporter, metricReporter, config)));
+    TraceKeeper keeper = traceKeeper(options, properties);
+    if (keeper != null) {
+      autoconfigure
+          .addSamplerCustomizer((sampler, config) -> keeper.sampler(sampler))
+          .addSpanProcessorCustomizer((processor, config) -> keeper.wrap(processor));
+    }
     useOnly(autoconfigure, DefaultConfigProperties.createFromMap(properties));
     if (options.registerGlobal) {
       autoconfigure.setResultAsGlobal();
@@ -232,6 +239,10 @@ public final class KtrdrTelemetry implements AutoCloseable {
     selfMeter.set(meter);
     if (options.tracing) {
       ExportReporter.droppedSpansCounter(meter);
+    }
+    if (keeper != null) {
+      keeper.bindMetrics(meter);
+      logger.info("Traces the sampler does not pick are kept for: {}", keeper.describe());
     }
     if (options.jvmMetrics) {
       registerJvmMetrics(registry);
@@ -267,6 +278,20 @@ public final class KtrdrTelemetry implements AutoCloseable {
         server,
         List.of(spanReporter, logReporter, metricReporter),
         options);
+  }
+
+  /**
+   * The keeper of error and slow traces, when asked for ({@code KTRDR_TRACES_KEEP_*}) and spans are
+   * exported at all.
+   */
+  private static @Nullable TraceKeeper traceKeeper(
+      KtrdrTelemetryBuilder options, Map<String, String> properties) {
+    boolean asked = options.tracesKeepErrors || options.tracesKeepSlowerThan != null;
+    if (!options.tracing || !asked || "none".equals(properties.get("otel.traces.exporter"))) {
+      return null;
+    }
+    return TraceKeeper.create(
+        options.tracesKeepErrors, options.tracesKeepSlowerThan, options.tracesBufferMaxSpans);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.ktrdr.telemetry;
 
+import io.ktrdr.telemetry.internal.TraceKeeper;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -38,9 +39,13 @@ public final class KtrdrTelemetryBuilder {
   Map<String, HistogramMode> histogramModeOverrides = new LinkedHashMap<>();
   int nativeHistogramMaxBuckets = DEFAULT_NATIVE_MAX_BUCKETS;
   int nativeHistogramMaxScale = DEFAULT_NATIVE_MAX_SCALE;
+  boolean tracesKeepErrors;
+  @Nullable Duration tracesKeepSlowerThan;
+  int tracesBufferMaxSpans = TraceKeeper.DEFAULT_MAX_SPANS;
 
   static final int DEFAULT_NATIVE_MAX_BUCKETS = 160;
   static final int DEFAULT_NATIVE_MAX_SCALE = 20;
+  static final int MAX_TRACES_BUFFER_SPANS = 1_000_000;
 
   KtrdrTelemetryBuilder() {}
 
@@ -65,6 +70,9 @@ public final class KtrdrTelemetryBuilder {
     copy.histogramModeOverrides = new LinkedHashMap<>(histogramModeOverrides);
     copy.nativeHistogramMaxBuckets = nativeHistogramMaxBuckets;
     copy.nativeHistogramMaxScale = nativeHistogramMaxScale;
+    copy.tracesKeepErrors = tracesKeepErrors;
+    copy.tracesKeepSlowerThan = tracesKeepSlowerThan;
+    copy.tracesBufferMaxSpans = tracesBufferMaxSpans;
     return copy;
   }
 
@@ -263,6 +271,44 @@ public final class KtrdrTelemetryBuilder {
           "nativeHistogramMaxScale must be -4 to 20, was " + maxScale);
     }
     this.nativeHistogramMaxScale = maxScale;
+    return this;
+  }
+
+  /**
+   * Whether to export every trace this service saw fail (a span with status {@code ERROR}), even
+   * when the sampler ({@code OTEL_TRACES_SAMPLER}) did not pick it. The decision is taken when the
+   * trace's local root span ends; see {@code docs/tracing.md}. Default {@code false}. Overridden by
+   * {@code KTRDR_TRACES_KEEP_ERRORS}.
+   */
+  public KtrdrTelemetryBuilder tracesKeepErrors(boolean keep) {
+    this.tracesKeepErrors = keep;
+    return this;
+  }
+
+  /**
+   * Exports every trace whose local root span lasts longer than {@code threshold}, even when the
+   * sampler did not pick it. Default: off. Overridden by {@code KTRDR_TRACES_KEEP_SLOWER_THAN}.
+   */
+  public KtrdrTelemetryBuilder tracesKeepSlowerThan(Duration threshold) {
+    Objects.requireNonNull(threshold, "threshold");
+    if (threshold.isNegative() || threshold.isZero()) {
+      throw new IllegalArgumentException("tracesKeepSlowerThan must be positive, was " + threshold);
+    }
+    this.tracesKeepSlowerThan = threshold;
+    return this;
+  }
+
+  /**
+   * The most spans held while their trace waits for the keep decision ({@link #tracesKeepErrors},
+   * {@link #tracesKeepSlowerThan}); beyond, the traces waiting longest are dropped and counted.
+   * Default 2048. Overridden by {@code KTRDR_TRACES_BUFFER_MAX_SPANS}.
+   */
+  public KtrdrTelemetryBuilder tracesBufferMaxSpans(int maxSpans) {
+    if (maxSpans < 1 || maxSpans > MAX_TRACES_BUFFER_SPANS) {
+      throw new IllegalArgumentException(
+          "tracesBufferMaxSpans must be 1-" + MAX_TRACES_BUFFER_SPANS + ", was " + maxSpans);
+    }
+    this.tracesBufferMaxSpans = maxSpans;
     return this;
   }
 

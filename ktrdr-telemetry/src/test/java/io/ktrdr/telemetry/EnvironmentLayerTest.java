@@ -71,6 +71,25 @@ class EnvironmentLayerTest {
   }
 
   @Test
+  void traceKeepKeysReachTheBuilder() {
+    KtrdrTelemetryBuilder builder =
+        applied(
+            Map.of(
+                "KTRDR_TRACES_KEEP_ERRORS", "TRUE",
+                "KTRDR_TRACES_KEEP_SLOWER_THAN", "500ms",
+                "KTRDR_TRACES_BUFFER_MAX_SPANS", "100"));
+    assertThat(builder.tracesKeepErrors).isTrue();
+    assertThat(builder.tracesKeepSlowerThan).isEqualTo(java.time.Duration.ofMillis(500));
+    assertThat(builder.tracesBufferMaxSpans).isEqualTo(100);
+    assertThat(applied(Map.of("KTRDR_TRACES_KEEP_SLOWER_THAN", "2s")).tracesKeepSlowerThan)
+        .isEqualTo(java.time.Duration.ofSeconds(2));
+    KtrdrTelemetryBuilder defaults = applied(Map.of());
+    assertThat(defaults.tracesKeepErrors).isFalse();
+    assertThat(defaults.tracesKeepSlowerThan).isNull();
+    assertThat(defaults.tracesBufferMaxSpans).isEqualTo(2048);
+  }
+
+  @Test
   void malformedHistogramOverridesAreRefused() {
     for (String value :
         List.of("a.b", "=native", "a.b=", "a.b=native=x", "a.*=native", "a?=both")) {

@@ -42,7 +42,12 @@ class MetricsDocsTest {
                 builder ->
                     builder
                         .otlpEndpoint(receiver.endpoint())
-                        .environment(Map.of("OTEL_BSP_SCHEDULE_DELAY", "50")),
+                        .environment(
+                            Map.of(
+                                "OTEL_BSP_SCHEDULE_DELAY",
+                                "50",
+                                "KTRDR_TRACES_KEEP_ERRORS",
+                                "true")),
                 plugin -> {})) {
       app.telemetry.operations().run("backtest", "op-1", op -> null);
       HttpClient client = app.telemetry.tracing().httpClient(HttpClient.newHttpClient());

@@ -1,5 +1,6 @@
 package io.ktrdr.telemetry.config;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -77,6 +78,50 @@ public final class EnvConfig {
       throw invalid(key, raw.get(), expected);
     }
     return Optional.of(value);
+  }
+
+  /**
+   * A positive duration: a whole number followed by {@code ms}, {@code s}, {@code m} or {@code h}
+   * ({@code 500ms}, {@code 2s}); a bare number counts as milliseconds, as in OpenTelemetry's
+   * settings.
+   */
+  public Optional<Duration> duration(String key) {
+    Optional<String> raw = string(key);
+    if (raw.isEmpty()) {
+      return Optional.empty();
+    }
+    String value = raw.get();
+    String lower = value.toLowerCase(java.util.Locale.ROOT);
+    int digits = 0;
+    while (digits < lower.length() && Character.isDigit(lower.charAt(digits))) {
+      digits++;
+    }
+    String unit = lower.substring(digits).trim();
+    Duration result = null;
+    if (digits > 0 && digits <= 12) {
+      long amount = Long.parseLong(lower.substring(0, digits));
+      switch (unit) {
+        case "":
+        case "ms":
+          result = Duration.ofMillis(amount);
+          break;
+        case "s":
+          result = Duration.ofSeconds(amount);
+          break;
+        case "m":
+          result = Duration.ofMinutes(amount);
+          break;
+        case "h":
+          result = Duration.ofHours(amount);
+          break;
+        default:
+          break;
+      }
+    }
+    if (result == null || result.isZero()) {
+      throw invalid(key, value, "a positive duration such as 500ms, 2s or 1m");
+    }
+    return Optional.of(result);
   }
 
   /** {@code true} or {@code false}, case-insensitive. */

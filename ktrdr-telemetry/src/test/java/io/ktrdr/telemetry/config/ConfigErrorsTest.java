@@ -77,7 +77,25 @@ class ConfigErrorsTest {
         Arguments.of(
             Map.of("KTRDR_METRICS_USERNAME", "a:b", "KTRDR_METRICS_PASSWORD", "p"),
             "KTRDR_METRICS_USERNAME",
-            "KTRDR_METRICS_USERNAME=a:b: expected a user name without ':'"));
+            "KTRDR_METRICS_USERNAME=a:b: expected a user name without ':'"),
+        Arguments.of(
+            Map.of("KTRDR_TRACES_KEEP_ERRORS", "yes"),
+            "KTRDR_TRACES_KEEP_ERRORS",
+            "KTRDR_TRACES_KEEP_ERRORS=yes: expected true or false"),
+        Arguments.of(
+            Map.of("KTRDR_TRACES_KEEP_SLOWER_THAN", "half a second"),
+            "KTRDR_TRACES_KEEP_SLOWER_THAN",
+            "KTRDR_TRACES_KEEP_SLOWER_THAN=half a second: expected a positive duration such as"
+                + " 500ms, 2s or 1m"),
+        Arguments.of(
+            Map.of("KTRDR_TRACES_KEEP_SLOWER_THAN", "0ms"),
+            "KTRDR_TRACES_KEEP_SLOWER_THAN",
+            "KTRDR_TRACES_KEEP_SLOWER_THAN=0ms: expected a positive duration such as 500ms, 2s"
+                + " or 1m"),
+        Arguments.of(
+            Map.of("KTRDR_TRACES_BUFFER_MAX_SPANS", "0"),
+            "KTRDR_TRACES_BUFFER_MAX_SPANS",
+            "KTRDR_TRACES_BUFFER_MAX_SPANS=0: expected an integer 1-1000000"));
   }
 
   @ParameterizedTest

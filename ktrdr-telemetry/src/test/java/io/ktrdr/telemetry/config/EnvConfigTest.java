@@ -34,6 +34,39 @@ class EnvConfigTest {
   }
 
   @Test
+  void durationsHaveAUnitOrCountAsMilliseconds() {
+    EnvConfig env =
+        EnvConfig.of(
+            Map.of(
+                "MS",
+                "500ms",
+                "S",
+                "2S",
+                "M",
+                "1m",
+                "H",
+                "3h",
+                "BARE",
+                "250",
+                "SPACE",
+                "5 s",
+                "LONG",
+                "999999999999ms"));
+    assertThat(env.duration("MS")).hasValue(java.time.Duration.ofMillis(500));
+    assertThat(env.duration("S")).hasValue(java.time.Duration.ofSeconds(2));
+    assertThat(env.duration("M")).hasValue(java.time.Duration.ofMinutes(1));
+    assertThat(env.duration("H")).hasValue(java.time.Duration.ofHours(3));
+    assertThat(env.duration("BARE")).hasValue(java.time.Duration.ofMillis(250));
+    assertThat(env.duration("SPACE")).hasValue(java.time.Duration.ofSeconds(5));
+    assertThat(env.duration("LONG")).hasValue(java.time.Duration.ofMillis(999_999_999_999L));
+    assertThat(env.duration("UNSET")).isEmpty();
+    for (String bad : List.of("fast", "ms", "-5s", "1.5s", "2d", "0", "0s", "9999999999999s")) {
+      assertThatThrownBy(() -> EnvConfig.of(Map.of("D", bad)).duration("D"))
+          .hasMessage("D=" + bad + ": expected a positive duration such as 500ms, 2s or 1m");
+    }
+  }
+
+  @Test
   void hostsAreNamesOrAddressesOnly() {
     for (String host : List.of("localhost", "AZ.az-09", "0.0.0.0", "::1", "my-host.example")) {
       assertThat(EnvConfig.of(Map.of("H", host)).host("H")).hasValue(host);
