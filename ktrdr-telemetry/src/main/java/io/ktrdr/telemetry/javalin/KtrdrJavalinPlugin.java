@@ -103,7 +103,7 @@ public final class KtrdrJavalinPlugin extends Plugin<KtrdrJavalinPlugin.Config> 
     OpenTelemetry openTelemetry = telemetry.openTelemetry();
     return new RequestTelemetryFilter(
         HttpServerMetrics.create(openTelemetry),
-        telemetry.tracingEnabled() ? ServerTracing.instrumenter(openTelemetry) : null,
+        telemetry.tracingEnabled() ? new ServerTracing(openTelemetry) : null,
         openTelemetry.getPropagators().getTextMapPropagator(),
         TelemetryErrors.create(openTelemetry),
         new PathMatcher(excluded));

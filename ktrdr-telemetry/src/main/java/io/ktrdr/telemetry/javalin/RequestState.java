@@ -1,6 +1,6 @@
 package io.ktrdr.telemetry.javalin;
 
-import io.opentelemetry.context.Context;
+import io.opentelemetry.api.trace.Span;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,8 +17,11 @@ final class RequestState {
   @Nullable String route;
   @Nullable Throwable error;
 
-  /** The server span's context, or {@code null} when no span was started. */
-  @Nullable Context span;
+  /** The server span, or {@code null} when no span was started. */
+  @Nullable Span span;
+
+  /** The server span when it records (is sampled), else {@code null}. */
+  @Nullable SpanWriter recording;
 
   RequestState(long startNanos, int methodIndex, boolean https) {
     this.startNanos = startNanos;

@@ -3,8 +3,6 @@ package io.ktrdr.telemetry.javalin;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.router.Endpoint;
-import io.opentelemetry.instrumentation.api.semconv.http.HttpServerRoute;
-import io.opentelemetry.instrumentation.api.semconv.http.HttpServerRouteSource;
 import jakarta.servlet.http.HttpServletRequest;
 
 /**
@@ -40,8 +38,8 @@ final class RouteCapture implements Handler {
       return;
     }
     state.route = route;
-    if (state.span != null) {
-      HttpServerRoute.update(state.span, HttpServerRouteSource.CONTROLLER, route);
+    if (state.recording != null) {
+      state.recording.routeMatched(route);
     }
   }
 }
