@@ -34,7 +34,7 @@ agent=benchmarks/target/opentelemetry-javaagent.jar
 } > "$out/machine.txt"
 
 echo "run.sh: JMH (about 4 minutes)"
-java -jar "$jar" 'RequestPathBenchmark|ScrapeBenchmark|HistogramModeBenchmark' ${JMH_ARGS:-} -prof gc -rf json -rff "$out/jmh.json" > "$out/jmh.txt"
+java -jar "$jar" 'RequestPathBenchmark|FilterBenchmark|ScrapeBenchmark|HistogramModeBenchmark' ${JMH_ARGS:-} -prof gc -rf json -rff "$out/jmh.json" > "$out/jmh.txt"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 sink_port=$(free_port)
@@ -77,4 +77,5 @@ done
 
 java -cp "$jar" io.ktrdr.bench.Report "$out/jmh.json" "$out/load.csv" "$out/machine.txt" docs/performance.md docs/performance.png
 java -cp "$jar" io.ktrdr.bench.HistogramModeReport "$out/jmh.json" docs/performance.md > /dev/null
+java -cp "$jar" io.ktrdr.bench.RequestCostReport "$out/jmh.json" docs/performance.md > /dev/null
 echo "run.sh: wrote docs/performance.md and docs/performance.png"

@@ -3,6 +3,9 @@ package io.ktrdr.telemetry.javalin;
 import com.sun.net.httpserver.HttpServer;
 import io.ktrdr.bench.OtlpSink;
 import io.ktrdr.telemetry.KtrdrTelemetry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -70,7 +73,16 @@ public class FilterBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws Exception {
     sink = OtlpSink.start(0);
+    // OTEL_* variables of the run apply (A/B of exporter and processor settings); the set-up's
+    // sampler wins.
     Map<String, String> environment = new HashMap<>();
+    System.getenv()
+        .forEach(
+            (key, value) -> {
+              if (key.startsWith("OTEL_")) {
+                environment.put(key, value);
+              }
+            });
     if (setup.equals("unsampled-root")) {
       environment.put("OTEL_TRACES_SAMPLER", "parentbased_traceidratio");
       environment.put("OTEL_TRACES_SAMPLER_ARG", "0");
@@ -105,6 +117,23 @@ public class FilterBenchmark {
 
   @TearDown(Level.Trial)
   public void tearDown() {
+    // How many spans the batch processor handed to the exporter or dropped (queue full): a run
+    // that drops spans measures less export work than its requests made.
+    for (MetricSnapshot snapshot : telemetry.prometheusRegistry().scrape()) {
+      if (snapshot
+          .getMetadata()
+          .getPrometheusName()
+          .startsWith("otel_sdk_processor_span_processed")) {
+        for (DataPointSnapshot point : snapshot.getDataPoints()) {
+          System.out.println(
+              "\n"
+                  + snapshot.getMetadata().getPrometheusName()
+                  + point.getLabels()
+                  + " "
+                  + ((CounterSnapshot.CounterDataPointSnapshot) point).getValue());
+        }
+      }
+    }
     telemetry.close();
     sink.stop(0);
   }
