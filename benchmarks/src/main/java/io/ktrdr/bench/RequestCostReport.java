@@ -80,8 +80,8 @@ public final class RequestCostReport {
 
   private static String time(Cost cost) {
     return Double.isFinite(cost.error())
-        ? String.format(Locale.ROOT, "%.0f ± %.0f ns", cost.nanos(), cost.error())
-        : String.format(Locale.ROOT, "%.0f ns", cost.nanos());
+        ? String.format(Locale.ROOT, "%,.0f ± %,.0f ns", cost.nanos(), cost.error())
+        : String.format(Locale.ROOT, "%,.0f ns", cost.nanos());
   }
 
   private static String bytes(double bytes) {
@@ -173,7 +173,7 @@ public final class RequestCostReport {
             String.format(
                 Locale.ROOT,
                 "- %s takes %s more than metrics-only: the SDK's span start (id generation,"
-                    + " sampler, span context) and its own span counters%s.\n",
+                    + " sampler, span context and the context carrying it)%s.\n",
                 pair[2],
                 time(over),
                 over.error() > TARGET_NANOS
