@@ -12,8 +12,10 @@ final class RequestState {
   static final String ATTRIBUTE = RequestState.class.getName();
 
   final long startNanos;
-  final int methodIndex;
-  final boolean https;
+
+  /** The method index times two, plus one for https: one field, so the object stays 40 bytes. */
+  private final int methodAndScheme;
+
   @Nullable String route;
   @Nullable Throwable error;
 
@@ -25,7 +27,16 @@ final class RequestState {
 
   RequestState(long startNanos, int methodIndex, boolean https) {
     this.startNanos = startNanos;
-    this.methodIndex = methodIndex;
-    this.https = https;
+    this.methodAndScheme = methodIndex * 2 + (https ? 1 : 0);
+  }
+
+  /** The request method's index ({@code HttpServerMetrics.methodIndex}). */
+  int methodIndex() {
+    return methodAndScheme >> 1;
+  }
+
+  /** Whether the request came over https. */
+  boolean https() {
+    return (methodAndScheme & 1) != 0;
   }
 }

@@ -67,7 +67,7 @@ final class RequestTelemetryFilter implements Filter {
             System.nanoTime(),
             HttpServerMetrics.methodIndex(httpRequest.getMethod()),
             httpRequest.isSecure());
-    metrics.requestStarted(state.methodIndex, state.https);
+    metrics.requestStarted(state.methodIndex(), state.https());
     httpRequest.setAttribute(RequestState.ATTRIBUTE, state);
     // Without a server span (metrics only) the caller's trace context still becomes current, so
     // log lines carry its trace id and outgoing calls forward it.
@@ -123,8 +123,8 @@ final class RequestTelemetryFilter implements Filter {
     // Javalin maps handler exceptions to a response; error.type is then the status code sent.
     // Only an exception that escaped Javalin (no response) is reported by its class.
     metrics.requestFinished(
-        state.methodIndex,
-        state.https,
+        state.methodIndex(),
+        state.https(),
         state.route,
         status,
         escaped,

@@ -64,13 +64,13 @@ final class ServerTracing {
   Context start(RequestState state, Context parent, HttpServletRequest request) {
     Span span =
         tracer
-            .spanBuilder(METHOD_NAMES[state.methodIndex])
+            .spanBuilder(METHOD_NAMES[state.methodIndex()])
             .setSpanKind(SpanKind.SERVER)
             .setParent(parent)
             .startSpan();
     state.span = span;
     if (span.isRecording()) {
-      SpanWriter writer = new SpanWriter(span, this, state.methodIndex);
+      SpanWriter writer = new SpanWriter(span, this, state.methodIndex());
       state.recording = writer;
       attributes.onStart(writer, parent, request);
     }
