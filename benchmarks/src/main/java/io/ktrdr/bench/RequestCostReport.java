@@ -112,8 +112,12 @@ public final class RequestCostReport {
                 + " in-process sink that discards; `metrics-root` and `unsampled-root` are a"
                 + " request without `traceparent`, metrics-only and traced under"
                 + " `parentbased_traceidratio` with ratio 0. Bytes are those allocated by the whole"
-                + " process per request (the exporter's thread included), and are stable; times are"
-                + " JMH averages with their 99.9 % error, and vary with the machine's load.\n\n")
+                + " process per request (the exporter's and the in-process sink's threads included),"
+                + " and are stable; in a tight loop the exporter does not keep up with `sampled`, so"
+                + " part of its spans are dropped unexported (the benchmark prints how many), and"
+                + " `SampledCost` gives the CPU and bytes of a sampled request with its export"
+                + " (performance notes in tracing.md). Times are JMH averages with their 99.9 % error, and vary"
+                + " with the machine's load.\n\n")
         .append("| set-up | time per request | allocated per request |\n|---|---|---|\n");
     for (String setup : FILTER_SETUPS) {
       Cost cost = filter.get(setup);
