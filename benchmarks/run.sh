@@ -53,7 +53,7 @@ if [ "${SKIP_JMH:-}" = 1 ]; then
   say "SKIP_JMH=1: no JMH run; its sections of the page stay as they are (development only)"
 else
   say "JMH (about 9 minutes)"
-  java -jar "$jar" 'RequestPathBenchmark|ScrapeBenchmark|HistogramModeBenchmark|KeepSamplerBenchmark' ${JMH_ARGS:-} -prof gc -rf json -rff "$out/jmh.json" > "$out/jmh.txt"
+  java -jar "$jar" 'RequestPathBenchmark|FilterBenchmark|ScrapeBenchmark|HistogramModeBenchmark|KeepSamplerBenchmark' ${JMH_ARGS:-} -prof gc -rf json -rff "$out/jmh.json" > "$out/jmh.txt"
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
@@ -149,5 +149,6 @@ java -cp "$jar" io.ktrdr.bench.Report "$out/load.csv" "$out/machine.txt" docs/pe
 if [ "${SKIP_JMH:-}" != 1 ]; then
   # Sections written from the JMH results (each replaces its own marked block of the page).
   java -cp "$jar" io.ktrdr.bench.HistogramModeReport "$out/jmh.json" docs/performance.md > /dev/null
+  java -cp "$jar" io.ktrdr.bench.RequestCostReport "$out/jmh.json" docs/performance.md > /dev/null
 fi
 say "done in $(elapsed): wrote docs/performance.md and docs/performance.png"

@@ -6,7 +6,6 @@ import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -40,14 +39,7 @@ public final class HistogramModeReport {
       sizes.put(mode.name().toLowerCase(Locale.ROOT), measure(mode));
     }
     String block = markdown(sizes, jmh);
-    String text = Files.exists(page) ? Files.readString(page) : "";
-    int start = text.indexOf(START);
-    int end = text.indexOf(END);
-    String updated =
-        start >= 0 && end > start
-            ? text.substring(0, start) + block + text.substring(end + END.length())
-            : text + "\n" + block + "\n";
-    Files.writeString(page, updated);
+    PageSection.write(page, START, END, block);
     System.out.println(block);
   }
 

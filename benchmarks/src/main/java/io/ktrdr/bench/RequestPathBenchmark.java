@@ -28,9 +28,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * Jetty's request object, the plugin's servlet filter, Javalin's routing (the plugin's {@code
  * beforeMatched} route capture) and handler, the response. No socket, so the loopback network does
  * not drown the telemetry's cost. {@code none} is the same app without the plugin: the telemetry
- * costs the difference. {@code metrics+tracing} samples every request (the caller's {@code
- * traceparent} is sampled) and exports the spans over OTLP to an in-process sink. Run with {@code
- * -prof gc} for the allocation per request.
+ * costs the difference. {@code metrics+unsampled} traces, but the caller's {@code traceparent} is
+ * not sampled, so neither is the request. {@code metrics+tracing} samples every request (the
+ * caller's {@code traceparent} is sampled) and exports the spans over OTLP to an in-process sink.
+ * Run with {@code -prof gc} for the allocation per request.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -43,11 +44,13 @@ public class RequestPathBenchmark {
       "GET /api/v1/data/AAPL/1d?start=2024-01-01 HTTP/1.1\r\n"
           + "Host: bench\r\n"
           + "Connection: close\r\n"
-          + "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n"
+          + "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-%s\r\n"
           + "\r\n";
 
-  @Param({"none", "metrics", "metrics+tracing"})
+  @Param({"none", "metrics", "metrics+unsampled", "metrics+tracing"})
   public String telemetry;
+
+  private String httpRequest;
 
   private KtrdrTelemetry kit;
   private HttpServer sink;
@@ -60,7 +63,7 @@ public class RequestPathBenchmark {
     kit =
         KtrdrTelemetry.builder()
             .serviceName("bench")
-            .tracing(telemetry.equals("metrics+tracing"))
+            .tracing(telemetry.startsWith("metrics+"))
             .otlpEndpoint("http://127.0.0.1:" + sink.getAddress().getPort())
             .jvmMetrics(false)
             .shutdownHook(false)
@@ -86,6 +89,7 @@ public class RequestPathBenchmark {
                 })
             .start("127.0.0.1", 0);
     connector = local.get();
+    httpRequest = String.format(REQUEST, telemetry.equals("metrics+unsampled") ? "00" : "01");
     String response = request();
     if (!response.startsWith("HTTP/1.1 200") || !response.endsWith("AAPL")) {
       throw new IllegalStateException("unexpected response: " + response);
@@ -101,6 +105,6 @@ public class RequestPathBenchmark {
 
   @Benchmark
   public String request() throws Exception {
-    return connector.getResponse(REQUEST);
+    return connector.getResponse(httpRequest);
   }
 }

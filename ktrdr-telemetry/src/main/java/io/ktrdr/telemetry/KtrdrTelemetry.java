@@ -102,6 +102,12 @@ public final class KtrdrTelemetry implements AutoCloseable {
   private static final AttributeKey<String> DEPLOYMENT_ENVIRONMENT =
       AttributeKey.stringKey("deployment.environment.name");
 
+  /** Spans per OTLP export by default ({@code OTEL_BSP_MAX_EXPORT_BATCH_SIZE}; the SDK's: 512). */
+  static final int SPAN_BATCH_SIZE = 2048;
+
+  /** Spans queued for export by default ({@code OTEL_BSP_MAX_QUEUE_SIZE}; the SDK's: 2048). */
+  static final int SPAN_QUEUE_SIZE = 8192;
+
   private final OpenTelemetrySdk sdk;
   private final Resource resource;
   private final PrometheusRegistry registry;
@@ -334,6 +340,16 @@ public final class KtrdrTelemetry implements AutoCloseable {
     boolean endpoint =
         config.getString("otel.exporter.otlp.endpoint") != null
             || config.getString("otel.exporter.otlp.traces.endpoint") != null;
+    // Fewer, larger OTLP exports cost less CPU per span (docs/tracing.md, performance notes); the
+    // queue holds four batches so that one full batch does not mean dropping.
+    if (config.getString("otel.bsp.max.queue.size") == null) {
+      properties.put("otel.bsp.max.queue.size", Integer.toString(SPAN_QUEUE_SIZE));
+    }
+    if (config.getString("otel.bsp.max.export.batch.size") == null) {
+      int queue = config.getInt("otel.bsp.max.queue.size", SPAN_QUEUE_SIZE);
+      properties.put(
+          "otel.bsp.max.export.batch.size", Integer.toString(Math.min(SPAN_BATCH_SIZE, queue)));
+    }
     if (!options.tracing) {
       properties.put("otel.traces.exporter", "none");
       properties.put("otel.traces.sampler", "always_off");

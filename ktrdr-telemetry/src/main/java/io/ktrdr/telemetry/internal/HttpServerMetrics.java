@@ -89,6 +89,9 @@ public final class HttpServerMetrics {
     return ServerAttributes.METHODS[methodIndex];
   }
 
+  /** The method index of every method outside the standard nine ({@code _OTHER}). */
+  public static final int OTHER_METHOD = ServerAttributes.OTHER_METHOD;
+
   /** A request arrived. */
   public void requestStarted(int methodIndex, boolean https) {
     try {

@@ -86,14 +86,7 @@ public final class KtrdrJavalinPlugin extends Plugin<KtrdrJavalinPlugin.Config> 
     if (config.metricsPath != null) {
       excluded.add(config.metricsPath);
     }
-    OpenTelemetry openTelemetry = telemetry.openTelemetry();
-    RequestTelemetryFilter filter =
-        new RequestTelemetryFilter(
-            HttpServerMetrics.create(openTelemetry),
-            telemetry.tracingEnabled() ? ServerTracing.instrumenter(openTelemetry) : null,
-            openTelemetry.getPropagators().getTextMapPropagator(),
-            TelemetryErrors.create(openTelemetry),
-            new PathMatcher(excluded));
+    RequestTelemetryFilter filter = filter(telemetry, excluded);
     state.jetty.modifyServletContextHandler(
         context ->
             context.addFilter(new FilterHolder(filter), "/*", EnumSet.of(DispatcherType.REQUEST)));
@@ -103,6 +96,17 @@ public final class KtrdrJavalinPlugin extends Plugin<KtrdrJavalinPlugin.Config> 
       state.routes.get(config.metricsPath, handler);
       state.routes.head(config.metricsPath, handler);
     }
+  }
+
+  /** The servlet filter recording into {@code telemetry}, skipping {@code excluded} paths. */
+  static RequestTelemetryFilter filter(KtrdrTelemetry telemetry, List<String> excluded) {
+    OpenTelemetry openTelemetry = telemetry.openTelemetry();
+    return new RequestTelemetryFilter(
+        HttpServerMetrics.create(openTelemetry),
+        telemetry.tracingEnabled() ? new ServerTracing(openTelemetry) : null,
+        openTelemetry.getPropagators().getTextMapPropagator(),
+        TelemetryErrors.create(openTelemetry),
+        new PathMatcher(excluded));
   }
 
   @Override

@@ -1,6 +1,6 @@
 package io.ktrdr.telemetry.javalin;
 
-import io.opentelemetry.context.Context;
+import io.opentelemetry.api.trace.Span;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -12,17 +12,31 @@ final class RequestState {
   static final String ATTRIBUTE = RequestState.class.getName();
 
   final long startNanos;
-  final int methodIndex;
-  final boolean https;
+
+  /** The method index times two, plus one for https: one field, so the object stays 40 bytes. */
+  private final int methodAndScheme;
+
   @Nullable String route;
   @Nullable Throwable error;
 
-  /** The server span's context, or {@code null} when no span was started. */
-  @Nullable Context span;
+  /** The server span, or {@code null} when no span was started. */
+  @Nullable Span span;
+
+  /** The server span when it records (is sampled), else {@code null}. */
+  @Nullable SpanWriter recording;
 
   RequestState(long startNanos, int methodIndex, boolean https) {
     this.startNanos = startNanos;
-    this.methodIndex = methodIndex;
-    this.https = https;
+    this.methodAndScheme = methodIndex * 2 + (https ? 1 : 0);
+  }
+
+  /** The request method's index ({@code HttpServerMetrics.methodIndex}). */
+  int methodIndex() {
+    return methodAndScheme >> 1;
+  }
+
+  /** Whether the request came over https. */
+  boolean https() {
+    return (methodAndScheme & 1) != 0;
   }
 }

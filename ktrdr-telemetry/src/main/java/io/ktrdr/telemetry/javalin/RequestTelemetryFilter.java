@@ -2,10 +2,10 @@ package io.ktrdr.telemetry.javalin;
 
 import io.ktrdr.telemetry.internal.HttpServerMetrics;
 import io.ktrdr.telemetry.internal.TelemetryErrors;
+import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.TextMapPropagator;
-import io.opentelemetry.instrumentation.api.instrumenter.Instrumenter;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.Filter;
@@ -27,18 +27,18 @@ import org.jspecify.annotations.Nullable;
  */
 final class RequestTelemetryFilter implements Filter {
   private final HttpServerMetrics metrics;
-  private final @Nullable Instrumenter<HttpServletRequest, HttpServletResponse> tracing;
+  private final @Nullable ServerTracing tracing;
   private final TextMapPropagator propagator;
   private final TelemetryErrors errors;
   private final PathMatcher excluded;
 
   /**
-   * @param tracing the server span instrumenter, or {@code null} when tracing is off
-   * @param propagator reads the caller's context when there is no server span to do it
+   * @param tracing starts and ends server spans, or {@code null} when tracing is off
+   * @param propagator reads the caller's context
    */
   RequestTelemetryFilter(
       HttpServerMetrics metrics,
-      @Nullable Instrumenter<HttpServletRequest, HttpServletResponse> tracing,
+      @Nullable ServerTracing tracing,
       TextMapPropagator propagator,
       TelemetryErrors errors,
       PathMatcher excluded) {
@@ -67,15 +67,13 @@ final class RequestTelemetryFilter implements Filter {
             System.nanoTime(),
             HttpServerMetrics.methodIndex(httpRequest.getMethod()),
             httpRequest.isSecure());
-    metrics.requestStarted(state.methodIndex, state.https);
+    metrics.requestStarted(state.methodIndex(), state.https());
     httpRequest.setAttribute(RequestState.ATTRIBUTE, state);
-    state.span = startSpan(httpRequest);
     // Without a server span (metrics only) the caller's trace context still becomes current, so
     // log lines carry its trace id and outgoing calls forward it.
-    Context context =
-        state.span != null
-            ? state.span
-            : propagator.extract(Context.current(), httpRequest, ServletAttributesGetter.INSTANCE);
+    Context parent =
+        propagator.extract(Context.current(), httpRequest, ServletAttributesGetter.INSTANCE);
+    Context context = startSpan(state, parent, httpRequest);
     Throwable escaped = null;
     try (Scope ignored = context.makeCurrent()) {
       try {
@@ -95,20 +93,23 @@ final class RequestTelemetryFilter implements Filter {
     }
   }
 
-  /** The server span's context, or {@code null} when tracing is off or the span failed. */
-  private @Nullable Context startSpan(HttpServletRequest request) {
+  /** {@code parent} with the server span, or {@code parent} when tracing is off or failed. */
+  private Context startSpan(RequestState state, Context parent, HttpServletRequest request) {
     if (tracing == null) {
-      return null;
+      return parent;
     }
-    Context parent = Context.current();
     try {
-      if (tracing.shouldStart(parent, request)) {
-        return tracing.start(parent, request);
-      }
+      return tracing.start(state, parent, request);
     } catch (RuntimeException e) {
+      Span started = state.span;
+      if (started != null) {
+        started.end();
+      }
+      state.span = null;
+      state.recording = null;
       errors.record(TelemetryErrors.HTTP_SERVER_METRICS, e);
+      return parent;
     }
-    return null;
   }
 
   /** Records the metrics while the span is current (for exemplars), then ends the span. */
@@ -122,17 +123,17 @@ final class RequestTelemetryFilter implements Filter {
     // Javalin maps handler exceptions to a response; error.type is then the status code sent.
     // Only an exception that escaped Javalin (no response) is reported by its class.
     metrics.requestFinished(
-        state.methodIndex,
-        state.https,
+        state.methodIndex(),
+        state.https(),
         state.route,
         status,
         escaped,
         System.nanoTime() - state.startNanos);
     Throwable error = escaped != null ? escaped : state.error;
-    if (state.span != null && tracing != null) {
+    if (tracing != null) {
       try {
         // 4xx are the client's errors: the server span is not failed by an exception mapped to one.
-        tracing.end(state.span, request, response, status >= 500 ? error : null);
+        tracing.end(state, context, request, response, status >= 500 ? error : null);
       } catch (RuntimeException e) {
         errors.record(TelemetryErrors.HTTP_SERVER_METRICS, e);
       }

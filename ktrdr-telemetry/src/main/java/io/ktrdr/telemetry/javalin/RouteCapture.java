@@ -3,8 +3,7 @@ package io.ktrdr.telemetry.javalin;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.router.Endpoint;
-import io.opentelemetry.instrumentation.api.semconv.http.HttpServerRoute;
-import io.opentelemetry.instrumentation.api.semconv.http.HttpServerRouteSource;
+import jakarta.servlet.http.HttpServletRequest;
 
 /**
  * A {@code beforeMatched} handler: once Javalin has matched the request to an endpoint, tells the
@@ -19,18 +18,28 @@ final class RouteCapture implements Handler {
 
   @Override
   public void handle(Context ctx) {
-    Object attribute = ctx.req().getAttribute(RequestState.ATTRIBUTE);
+    Endpoint endpoint = ctx.endpoints().matchedHttpEndpoint();
+    if (endpoint != null) {
+      routeMatched(ctx.req(), endpoint.path);
+    }
+  }
+
+  /**
+   * Tells the telemetry of {@code request} (when it has any) that it matched {@code route}; the
+   * first route matched wins.
+   */
+  static void routeMatched(HttpServletRequest request, String route) {
+    Object attribute = request.getAttribute(RequestState.ATTRIBUTE);
     if (!(attribute instanceof RequestState)) {
       return;
     }
     RequestState state = (RequestState) attribute;
-    Endpoint endpoint = ctx.endpoints().matchedHttpEndpoint();
-    if (endpoint == null || state.route != null) {
+    if (state.route != null) {
       return;
     }
-    state.route = endpoint.path;
-    if (state.span != null) {
-      HttpServerRoute.update(state.span, HttpServerRouteSource.CONTROLLER, endpoint.path);
+    state.route = route;
+    if (state.recording != null) {
+      state.recording.routeMatched(route);
     }
   }
 }

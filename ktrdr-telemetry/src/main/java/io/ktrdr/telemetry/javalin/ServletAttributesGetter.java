@@ -37,10 +37,23 @@ enum ServletAttributesGetter
     return request.getQueryString();
   }
 
+  /** Asked for a few headers per sampled request: most are absent or single, kept cheap. */
   @Override
   public List<String> getHttpRequestHeader(HttpServletRequest request, String name) {
     Enumeration<String> values = request.getHeaders(name);
-    return values == null ? List.of() : Collections.list(values);
+    if (values == null || !values.hasMoreElements()) {
+      return List.of();
+    }
+    String first = values.nextElement();
+    if (!values.hasMoreElements()) {
+      return List.of(first);
+    }
+    List<String> all = new ArrayList<>();
+    all.add(first);
+    while (values.hasMoreElements()) {
+      all.add(values.nextElement());
+    }
+    return all;
   }
 
   @Override

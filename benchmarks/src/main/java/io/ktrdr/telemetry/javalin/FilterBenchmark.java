@@ -1,0 +1,151 @@
+package io.ktrdr.telemetry.javalin;
+
+import com.sun.net.httpserver.HttpServer;
+import io.ktrdr.bench.OtlpSink;
+import io.ktrdr.telemetry.KtrdrTelemetry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The telemetry's own cost per request, without a server around it: the plugin's servlet filter
+ * (the one {@link KtrdrJavalinPlugin} installs) around a trivial chain that does what Javalin's
+ * route match tells the plugin ({@link RouteCapture}) and sets status 200, on a reused {@link
+ * LightRequest} and {@link LightResponse}. Run with {@code -prof gc} for the bytes per request.
+ *
+ * <p>Set-ups ({@code setup}):
+ *
+ * <ul>
+ *   <li>{@code none}: the chain alone, no filter.
+ *   <li>{@code metrics}: metrics only; the request carries an unsampled {@code traceparent}, which
+ *       the filter makes current.
+ *   <li>{@code unsampled}: metrics and tracing, the same request: its parent is not sampled, so
+ *       under the default {@code parentbased_always_on} the server span is not sampled.
+ *   <li>{@code metrics-root}, {@code unsampled-root}: a request without {@code traceparent},
+ *       metrics only, and tracing under {@code parentbased_traceidratio} with ratio 0 (a root span
+ *       that is not sampled).
+ *   <li>{@code sampled}: metrics and tracing, the parent sampled: every span is recorded and
+ *       exported by the batch span processor over OTLP/HTTP to an in-process sink that discards.
+ *       The export runs on the processor's thread; what is measured is the request thread's share
+ *       (the load test measures the whole process).
+ * </ul>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+@State(Scope.Thread)
+public class FilterBenchmark {
+  static final String ROUTE = "/api/v1/data/{symbol}/{timeframe}";
+  private static final String TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-";
+
+  @Param({"none", "metrics", "unsampled", "sampled", "metrics-root", "unsampled-root"})
+  public String setup;
+
+  private HttpServer sink;
+  private KtrdrTelemetry telemetry;
+  private RequestTelemetryFilter filter;
+  private LightRequest request;
+  private LightResponse response;
+  private FilterChain chain;
+
+  @Setup(Level.Trial)
+  public void setUp() throws Exception {
+    sink = OtlpSink.start(0);
+    // OTEL_* variables of the run apply (A/B of exporter and processor settings); the set-up's
+    // sampler wins.
+    Map<String, String> environment = new HashMap<>();
+    System.getenv()
+        .forEach(
+            (key, value) -> {
+              if (key.startsWith("OTEL_")) {
+                environment.put(key, value);
+              }
+            });
+    if (setup.equals("unsampled-root")) {
+      environment.put("OTEL_TRACES_SAMPLER", "parentbased_traceidratio");
+      environment.put("OTEL_TRACES_SAMPLER_ARG", "0");
+    }
+    telemetry =
+        KtrdrTelemetry.builder()
+            .serviceName("bench")
+            .tracing(!setup.equals("none") && !setup.startsWith("metrics"))
+            .otlpEndpoint("http://127.0.0.1:" + sink.getAddress().getPort())
+            .jvmMetrics(false)
+            .shutdownHook(false)
+            .environment(environment)
+            .build();
+    filter = KtrdrJavalinPlugin.filter(telemetry, List.of("/metrics"));
+    request =
+        setup.endsWith("-root")
+            ? new LightRequest("Host", "127.0.0.1:8080", "User-Agent", "wrk")
+            : new LightRequest(
+                "Host",
+                "127.0.0.1:8080",
+                "User-Agent",
+                "wrk",
+                "traceparent",
+                TRACE + (setup.equals("sampled") ? "01" : "00"));
+    response = new LightResponse();
+    chain =
+        (req, res) -> {
+          RouteCapture.routeMatched((HttpServletRequest) req, ROUTE);
+          ((HttpServletResponse) res).setStatus(200);
+        };
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    // How many spans the batch processor handed to the exporter or dropped (queue full): a run
+    // that drops spans measures less export work than its requests made.
+    for (MetricSnapshot snapshot : telemetry.prometheusRegistry().scrape()) {
+      if (snapshot
+          .getMetadata()
+          .getPrometheusName()
+          .startsWith("otel_sdk_processor_span_processed")) {
+        for (DataPointSnapshot point : snapshot.getDataPoints()) {
+          System.out.println(
+              "\n"
+                  + snapshot.getMetadata().getPrometheusName()
+                  + point.getLabels()
+                  + " "
+                  + ((CounterSnapshot.CounterDataPointSnapshot) point).getValue());
+        }
+      }
+    }
+    telemetry.close();
+    sink.stop(0);
+  }
+
+  @Benchmark
+  public int request() throws Exception {
+    request.removeAttribute(RequestState.ATTRIBUTE);
+    if (setup.equals("none")) {
+      chain.doFilter(request, response);
+    } else {
+      filter.doFilter(request, response, chain);
+    }
+    return response.getStatus();
+  }
+}
