@@ -16,7 +16,7 @@ mkdir -p "$out"
 command -v wrk >/dev/null || { echo "run.sh: wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 
 echo "run.sh: building"
-./mvnw -B -q -ntp -Pbenchmarks -DskipTests -Dspotless.check.skip=true package -pl benchmarks -am
+./mvnw -B -q -ntp -Pbenchmarks -DskipTests -Dspotless.check.skip=true package -pl benchmarks,ktrdr-app -am
 ./mvnw -B -q -ntp org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
   -Dartifact=io.opentelemetry.javaagent:opentelemetry-javaagent:2.31.0 -DoutputDirectory=benchmarks/target \
   -Dmdep.stripVersion=true
@@ -77,4 +77,7 @@ done
 
 java -cp "$jar" io.ktrdr.bench.Report "$out/jmh.json" "$out/load.csv" "$out/machine.txt" docs/performance.md docs/performance.png
 java -cp "$jar" io.ktrdr.bench.HistogramModeReport "$out/jmh.json" docs/performance.md > /dev/null
+echo "run.sh: the reference API's scrape after a load run"
+benchmarks/app-scrape.sh
+java -cp "$jar" io.ktrdr.bench.ScrapeReport "$out/jmh.json" "$out/app-scrape.csv" docs/performance.md > /dev/null
 echo "run.sh: wrote docs/performance.md and docs/performance.png"

@@ -6,7 +6,6 @@ import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -23,8 +22,7 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>Usage: {@code HistogramModeReport jmh.json docs/performance.md}
  */
 public final class HistogramModeReport {
-  static final String START = "<!-- histogram-modes:start -->";
-  static final String END = "<!-- histogram-modes:end -->";
+  static final String SECTION = "histogram-modes";
   private static final String METRIC = "http_server_request_duration_seconds";
 
   private HistogramModeReport() {}
@@ -40,14 +38,7 @@ public final class HistogramModeReport {
       sizes.put(mode.name().toLowerCase(Locale.ROOT), measure(mode));
     }
     String block = markdown(sizes, jmh);
-    String text = Files.exists(page) ? Files.readString(page) : "";
-    int start = text.indexOf(START);
-    int end = text.indexOf(END);
-    String updated =
-        start >= 0 && end > start
-            ? text.substring(0, start) + block + text.substring(end + END.length())
-            : text + "\n" + block + "\n";
-    Files.writeString(page, updated);
+    MarkdownSection.write(page, SECTION, block);
     System.out.println(block);
   }
 
@@ -85,11 +76,6 @@ public final class HistogramModeReport {
     return exchange.bytes;
   }
 
-  /** JMH writes "NaN" as a string when a figure has no error estimate (a single iteration). */
-  private static double number(JsonNode node) {
-    return node.isNumber() ? node.asDouble() : Double.NaN;
-  }
-
   static String markdown(Map<String, Sizes> sizes, JsonNode jmh) {
     Map<String, String> times = new LinkedHashMap<>();
     for (JsonNode result : jmh) {
@@ -99,8 +85,8 @@ public final class HistogramModeReport {
       }
       String method = benchmark.substring(benchmark.lastIndexOf('.') + 1);
       JsonNode primary = result.get("primaryMetric");
-      double score = number(primary.get("score"));
-      double error = number(primary.get("scoreError"));
+      double score = MarkdownSection.number(primary.get("score"));
+      double error = MarkdownSection.number(primary.get("scoreError"));
       String unit = primary.get("scoreUnit").asString();
       if (unit.equals("us/op")) {
         score /= 1000;
@@ -116,7 +102,7 @@ public final class HistogramModeReport {
               + unit;
       JsonNode norm = result.at("/secondaryMetrics/gc.alloc.rate.norm");
       if (method.equals("record") && !norm.isMissingNode()) {
-        value += String.format(Locale.ROOT, ", %.0f B", number(norm.get("score")));
+        value += String.format(Locale.ROOT, ", %.0f B", MarkdownSection.number(norm.get("score")));
       }
       times.put(result.at("/params/mode").asString() + "/" + method, value);
     }
@@ -124,7 +110,8 @@ public final class HistogramModeReport {
         HistogramModeTraffic.ROUTES
             * HistogramModeTraffic.METHODS.size()
             * HistogramModeTraffic.STATUSES.size();
-    StringBuilder md = new StringBuilder(START).append("\n## Histogram modes\n\n");
+    StringBuilder md =
+        new StringBuilder(MarkdownSection.start(SECTION)).append("\n## Histogram modes\n\n");
     md.append(
             String.format(
                 Locale.ROOT,
@@ -176,7 +163,7 @@ public final class HistogramModeReport {
         .append(
             "- Reproduce: `benchmarks/histogram-modes.sh` (about 4 minutes, on an otherwise idle machine) rewrites this"
                 + " section.\n")
-        .append(END);
+        .append(MarkdownSection.end(SECTION));
     return md.toString();
   }
 }

@@ -164,7 +164,8 @@ public final class Report {
             norm.isMissingNode()
                 ? "n/a"
                 : String.format(Locale.ROOT, "%.1f B", norm.get("score").asDouble()));
-      } else if (benchmark.endsWith("ScrapeBenchmark.scrape")) {
+      } else if (benchmark.endsWith("ScrapeBenchmark.scrape")
+          && params.path("format").asString("text").equals("text")) {
         scrapes.put(
             params.get("series").asString() + "/" + params.get("registry").asString(),
             String.format(Locale.ROOT, "%.3f", primary.get("score").asDouble() / 1000.0));

@@ -40,14 +40,14 @@ public class ScrapeBenchmark {
 
   /** See {@link ScrapeTargets#create}: {@code otel_stock} is the library's scrape path before. */
   @Param({"ktrdr", "client_java", "otel_stock"})
-  public String impl;
+  public String registry;
 
   private ScrapeTargets.Target target;
   private Map<String, String> headers;
 
   @Setup(Level.Trial)
   public void setUp() {
-    target = ScrapeTargets.create(impl, series);
+    target = ScrapeTargets.create(registry, series);
     headers = ScrapeTargets.headers(format);
   }
 

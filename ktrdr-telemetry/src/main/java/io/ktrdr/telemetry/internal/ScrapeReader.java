@@ -9,11 +9,14 @@ import io.opentelemetry.sdk.common.export.MemoryMode;
 import io.opentelemetry.sdk.metrics.InstrumentType;
 import io.opentelemetry.sdk.metrics.data.AggregationTemporality;
 import io.opentelemetry.sdk.metrics.data.DoubleExemplarData;
-import io.opentelemetry.sdk.metrics.data.HistogramData;
+import io.opentelemetry.sdk.metrics.data.ExemplarData;
+import io.opentelemetry.sdk.metrics.data.ExponentialHistogramBuckets;
+import io.opentelemetry.sdk.metrics.data.ExponentialHistogramPointData;
 import io.opentelemetry.sdk.metrics.data.HistogramPointData;
 import io.opentelemetry.sdk.metrics.data.LongPointData;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.metrics.data.MetricDataType;
+import io.opentelemetry.sdk.metrics.data.PointData;
 import io.opentelemetry.sdk.metrics.export.CollectionRegistration;
 import io.opentelemetry.sdk.metrics.export.MetricReader;
 import io.opentelemetry.sdk.metrics.internal.data.ImmutableGaugeData;
@@ -34,7 +37,9 @@ import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricMetadata;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.prometheus.metrics.model.snapshots.NativeHistogramBuckets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -53,7 +58,7 @@ import org.jspecify.annotations.Nullable;
  * <p>Where the stock reader's time goes at 10,000 histogram series: converting each point's
  * attributes to {@link Labels} again at every scrape (a map, a sort and name validation per point),
  * and sorting the points in the snapshot's constructor, whose label names are then distinct strings
- * per point. This reader converts the classic (explicit-bucket) histograms itself: the labels of an
+ * per point. This reader converts the histograms (classic and native) itself: the labels of an
  * attribute set are computed once, by the stock converter (so they are the stock labels, escaping
  * and scope labels included) and kept while the series exists; the points are handed to the
  * snapshot already in its order. Every other metric type, and any histogram the fast path cannot
@@ -196,9 +201,7 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
 
   /** The metadata of a histogram this reader converts itself, or null for the stock converter. */
   private @Nullable MetricMetadata fastMetadata(MetricData data) {
-    if (data.getType() != MetricDataType.HISTOGRAM
-        || data.getHistogramData().getAggregationTemporality()
-            != AggregationTemporality.CUMULATIVE) {
+    if (points(data) == null) {
       return null;
     }
     List<String> key = List.of(data.getName(), data.getDescription(), data.getUnit());
@@ -227,33 +230,45 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
     return known.metadata();
   }
 
+  /** The points of a cumulative histogram (classic or exponential), else null. */
+  private static @Nullable Collection<? extends PointData> points(MetricData data) {
+    if (data.getType() == MetricDataType.HISTOGRAM
+        && data.getHistogramData().getAggregationTemporality()
+            == AggregationTemporality.CUMULATIVE) {
+      return data.getHistogramData().getPoints();
+    }
+    if (data.getType() == MetricDataType.EXPONENTIAL_HISTOGRAM
+        && data.getExponentialHistogramData().getAggregationTemporality()
+            == AggregationTemporality.CUMULATIVE) {
+      return data.getExponentialHistogramData().getPoints();
+    }
+    return null;
+  }
+
   private @Nullable HistogramSnapshot histogram(MetricData data) {
     MetricMetadata meta = Objects.requireNonNull(fastMetadata(data));
-    HistogramData histogram = data.getHistogramData();
+    Collection<? extends PointData> all = Objects.requireNonNull(points(data));
     Map<Attributes, Series> known =
         series.computeIfAbsent(data.getInstrumentationScopeInfo(), scope -> new HashMap<>());
-    if (!learnLabels(data, known)) {
+    if (!learnLabels(data, all, known)) {
       return null;
     }
-    List<HistogramDataPointSnapshot> points = new ArrayList<>(histogram.getPoints().size());
-    for (HistogramPointData point : histogram.getPoints()) {
+    List<HistogramDataPointSnapshot> points = new ArrayList<>(all.size());
+    for (PointData point : all) {
       Exemplars exemplars = exemplars(point.getExemplars());
       if (exemplars == null) {
         return null;
       }
-      ClassicHistogramBuckets buckets = buckets(point);
-      if (buckets == null) {
-        return null;
-      }
       Series labels = Objects.requireNonNull(known.get(point.getAttributes()));
       labels.lastScrape = scrape;
-      points.add(
-          new HistogramDataPointSnapshot(
-              buckets,
-              point.getSum(),
-              labels.labels,
-              exemplars,
-              point.getStartEpochNanos() / NANOS_PER_MILLI));
+      HistogramDataPointSnapshot converted =
+          point instanceof HistogramPointData classic
+              ? classic(classic, labels.labels, exemplars)
+              : exponential((ExponentialHistogramPointData) point, labels.labels, exemplars);
+      if (converted == null) {
+        return null;
+      }
+      points.add(converted);
     }
     points.sort((a, b) -> compare(a.getLabels(), b.getLabels()));
     try {
@@ -264,13 +279,80 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
     }
   }
 
+  private @Nullable HistogramDataPointSnapshot classic(
+      HistogramPointData point, Labels labels, Exemplars exemplars) {
+    ClassicHistogramBuckets buckets;
+    try {
+      buckets = ClassicHistogramBuckets.of(upperBounds(point.getBoundaries()), counts(point));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    return new HistogramDataPointSnapshot(
+        buckets, point.getSum(), labels, exemplars, point.getStartEpochNanos() / NANOS_PER_MILLI);
+  }
+
+  /**
+   * A native histogram as the stock converter makes it: scales above 8 are reduced to 8 by merging
+   * buckets, scales below -4 are refused (null: the stock converter drops the metric and logs it).
+   */
+  private static @Nullable HistogramDataPointSnapshot exponential(
+      ExponentialHistogramPointData point, Labels labels, Exemplars exemplars) {
+    int scale = point.getScale();
+    if (scale < -4) {
+      return null;
+    }
+    int scaleDown = scale > 8 ? scale - 8 : 0;
+    return new HistogramDataPointSnapshot(
+        scale - scaleDown,
+        point.getZeroCount(),
+        0.0,
+        nativeBuckets(point.getPositiveBuckets(), scaleDown),
+        nativeBuckets(point.getNegativeBuckets(), scaleDown),
+        point.getSum(),
+        labels,
+        exemplars,
+        point.getStartEpochNanos() / NANOS_PER_MILLI);
+  }
+
+  /**
+   * OpenTelemetry bucket {@code offset + i} (upper bound {@code base^(offset+i+1)}) is Prometheus
+   * bucket {@code offset + i + 1}; reducing the scale by {@code scaleDown} merges {@code
+   * 2^scaleDown} neighbours.
+   */
+  static NativeHistogramBuckets nativeBuckets(ExponentialHistogramBuckets buckets, int scaleDown) {
+    List<Long> counts = buckets.getBucketCounts();
+    if (counts.isEmpty()) {
+      return NativeHistogramBuckets.EMPTY;
+    }
+    int offset = buckets.getOffset();
+    int[] indexes = new int[counts.size()];
+    long[] merged = new long[counts.size()];
+    int size = 0;
+    int previous = (offset >> scaleDown) + 1;
+    long count = 0;
+    for (int i = 0; i < counts.size(); i++) {
+      int index = ((offset + i) >> scaleDown) + 1;
+      if (index > previous) {
+        indexes[size] = previous;
+        merged[size++] = count;
+        previous = index;
+        count = 0;
+      }
+      count += counts.get(i);
+    }
+    indexes[size] = previous;
+    merged[size++] = count;
+    return NativeHistogramBuckets.of(Arrays.copyOf(indexes, size), Arrays.copyOf(merged, size));
+  }
+
   /**
    * Computes, with the stock converter, the labels of the attribute sets not seen before; false
    * when it does not give one distinct label set per attribute set.
    */
-  private boolean learnLabels(MetricData data, Map<Attributes, Series> known) {
+  private boolean learnLabels(
+      MetricData data, Collection<? extends PointData> points, Map<Attributes, Series> known) {
     List<Attributes> missing = new ArrayList<>();
-    for (HistogramPointData point : data.getHistogramData().getPoints()) {
+    for (PointData point : points) {
       if (!known.containsKey(point.getAttributes())) {
         missing.add(point.getAttributes());
       }
@@ -317,14 +399,6 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
     return Labels.of(names, values);
   }
 
-  private @Nullable ClassicHistogramBuckets buckets(HistogramPointData point) {
-    try {
-      return ClassicHistogramBuckets.of(upperBounds(point.getBoundaries()), counts(point));
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
-  }
-
   private double[] upperBounds(List<Double> boundaries) {
     if (boundaries == lastBoundaries) {
       return lastUpperBounds;
@@ -353,13 +427,14 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
   }
 
   /** The stock converter's exemplars, or null when they carry filtered attributes. */
-  private static @Nullable Exemplars exemplars(List<DoubleExemplarData> exemplars) {
+  private static @Nullable Exemplars exemplars(List<? extends ExemplarData> exemplars) {
     if (exemplars.isEmpty()) {
       return Exemplars.EMPTY;
     }
     List<Exemplar> result = new ArrayList<>(exemplars.size());
-    for (DoubleExemplarData exemplar : exemplars) {
-      if (!exemplar.getFilteredAttributes().isEmpty()) {
+    for (ExemplarData exemplar : exemplars) {
+      if (!(exemplar instanceof DoubleExemplarData value)
+          || !exemplar.getFilteredAttributes().isEmpty()) {
         return null;
       }
       SpanContext span = exemplar.getSpanContext();
@@ -368,7 +443,7 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
               ? Labels.of("span_id", span.getSpanId(), "trace_id", span.getTraceId())
               : Labels.EMPTY;
       result.add(
-          new Exemplar(exemplar.getValue(), labels, exemplar.getEpochNanos() / NANOS_PER_MILLI));
+          new Exemplar(value.getValue(), labels, exemplar.getEpochNanos() / NANOS_PER_MILLI));
     }
     return Exemplars.of(result);
   }

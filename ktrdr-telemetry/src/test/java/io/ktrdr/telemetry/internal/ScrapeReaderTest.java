@@ -26,6 +26,9 @@ import io.opentelemetry.sdk.metrics.data.HistogramPointData;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.metrics.export.CollectionRegistration;
 import io.opentelemetry.sdk.metrics.internal.data.ImmutableDoubleExemplarData;
+import io.opentelemetry.sdk.metrics.internal.data.ImmutableExponentialHistogramBuckets;
+import io.opentelemetry.sdk.metrics.internal.data.ImmutableExponentialHistogramData;
+import io.opentelemetry.sdk.metrics.internal.data.ImmutableExponentialHistogramPointData;
 import io.opentelemetry.sdk.metrics.internal.data.ImmutableGaugeData;
 import io.opentelemetry.sdk.metrics.internal.data.ImmutableHistogramData;
 import io.opentelemetry.sdk.metrics.internal.data.ImmutableHistogramPointData;
@@ -324,6 +327,73 @@ class ScrapeReaderTest {
     assertThat(pair.reader.fastMetrics()).containsExactlyInAnyOrder("kept_seconds", "__seconds");
   }
 
+  private static MetricData exponential(String name, int scale, int offset, List<Long> counts) {
+    return ImmutableMetricData.createExponentialHistogram(
+        RESOURCE,
+        HTTP,
+        name,
+        "Native.",
+        "s",
+        ImmutableExponentialHistogramData.create(
+            AggregationTemporality.CUMULATIVE,
+            List.of(
+                ImmutableExponentialHistogramPointData.create(
+                    scale,
+                    12.5,
+                    2,
+                    false,
+                    0,
+                    false,
+                    0,
+                    ImmutableExponentialHistogramBuckets.create(scale, offset, counts),
+                    ImmutableExponentialHistogramBuckets.create(
+                        scale, -offset, List.of(1L, 0L, 4L)),
+                    1_700_000_000_123_456_789L,
+                    1_700_000_060_000_000_000L,
+                    route(1),
+                    List.of(
+                        ImmutableDoubleExemplarData.create(
+                            Attributes.empty(), 1_700_000_030_000_000_000L, SPAN, 0.3))),
+                ImmutableExponentialHistogramPointData.create(
+                    scale,
+                    0,
+                    0,
+                    false,
+                    0,
+                    false,
+                    0,
+                    ImmutableExponentialHistogramBuckets.create(scale, 0, List.of()),
+                    ImmutableExponentialHistogramBuckets.create(scale, 0, List.of()),
+                    1_700_000_000_123_456_789L,
+                    1_700_000_060_000_000_000L,
+                    route(2),
+                    List.of()))));
+  }
+
+  @Test
+  void nativeHistogramsAtEveryScaleAreWrittenAsTheStockReaderWritesThem() throws IOException {
+    Pair pair = new Pair();
+    List<Long> counts = List.of(3L, 0L, 5L, 1L, 1L, 2L, 7L, 0L, 9L);
+    pair.data.add(exponential("scale.three", 3, -7, counts));
+    pair.data.add(exponential("scale.eight", 8, 5, counts));
+    // Reduced to 8 by merging 4 and 2 neighbours, from negative and positive offsets.
+    pair.data.add(exponential("scale.ten", 10, -6, counts));
+    pair.data.add(exponential("scale.nine", 9, 3, counts));
+    pair.data.add(exponential("scale.minus.four", -4, -2, counts));
+    // Below -4: refused.
+    pair.data.add(exponential("scale.minus.five", -5, 1, counts));
+    pair.assertSame();
+    assertThat(pair.reader.fastMetrics())
+        .containsExactlyInAnyOrder(
+            "scale_three_seconds",
+            "scale_eight_seconds",
+            "scale_ten_seconds",
+            "scale_nine_seconds",
+            "scale_minus_four_seconds");
+    assertThat(text(pair.reader.collect(), "text/plain; version=0.0.4"))
+        .doesNotContain("scale_minus_five");
+  }
+
   @Test
   void forgetsAttributeSetsNoLongerScraped() throws IOException {
     Pair pair = new Pair();
@@ -394,7 +464,8 @@ class ScrapeReaderTest {
       }
       clock.advance(Duration.ofSeconds(10));
       assertSameBodies(reader, stock);
-      assertThat(reader.fastMetrics()).containsExactly("http_server_request_duration_seconds");
+      assertThat(reader.fastMetrics())
+          .containsExactlyInAnyOrder("http_server_request_duration_seconds", "native_seconds");
       IntStream.range(40, 60).forEach(i -> classic.record(0.2, route(i)));
       clock.advance(Duration.ofSeconds(10));
       assertSameBodies(reader, stock);
