@@ -177,7 +177,12 @@ public final class ScrapeReport {
     md.append(
         "\nThe ktrdr body is larger by the `otel_scope_name` label on every sample (the"
             + " OpenTelemetry-Prometheus compatibility rules ask for it) and by `target_info`;"
-            + " writing those bytes is most of the remaining difference.\n");
+            + " writing those bytes is most of the remaining difference. What moved ktrdr from the"
+            + " stock reader's figures to its own: the library's reader, which keeps each series'"
+            + " labels between scrapes, hands the points to client_java's snapshot already sorted"
+            + " and collects the SDK's data with reusable objects ([metrics](metrics.md#how-a-"
+            + "scrape-is-made-and-what-it-costs)); its body is the stock reader's, byte for"
+            + " byte.\n");
     if (missed.length() > 0) {
       md.append("\nMissed targets:\n\n")
           .append(missed)
