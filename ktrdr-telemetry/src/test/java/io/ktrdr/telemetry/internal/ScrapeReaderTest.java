@@ -48,6 +48,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -412,9 +416,16 @@ class ScrapeReaderTest {
     pair.assertSame();
     // 60 known for 10 live: 60 <= 2 * 10 + 64, kept.
     assertThat(pair.reader.cachedSeries()).isEqualTo(60);
+    pair.data.set(0, histogram(HTTP, "h", "s", points(0, 84)));
+    pair.assertSame();
+    pair.data.set(0, histogram(HTTP, "h", "s", points(0, 10)));
+    pair.assertSame();
+    // 84 known for 10 live: exactly the bound, kept.
+    assertThat(pair.reader.cachedSeries()).isEqualTo(84);
     pair.data.clear();
     pair.assertSame();
-    assertThat(pair.reader.cachedSeries()).isEqualTo(60);
+    // No histogram left: 84 known for none live, all forgotten.
+    assertThat(pair.reader.cachedSeries()).isZero();
   }
 
   @Test
@@ -473,6 +484,43 @@ class ScrapeReaderTest {
     assertThat(reader.shutdown().isSuccess()).isTrue();
     assertThat(reader.forceFlush().isSuccess()).isTrue();
     assertThat(reader.toString()).startsWith("ScrapeReader{PrometheusMetricReader{");
+  }
+
+  @Test
+  void targetInfoFollowsTheResource() throws IOException {
+    Pair pair = new Pair();
+    pair.data.add(histogram(HTTP, "h", "s", points(0, 3)));
+    pair.assertSame();
+    Resource other =
+        Resource.create(Attributes.of(AttributeKey.stringKey("service.name"), "other"));
+    pair.data.set(
+        0,
+        ImmutableMetricData.createDoubleHistogram(
+            other,
+            HTTP,
+            "h",
+            "Durations.",
+            "s",
+            ImmutableHistogramData.create(AggregationTemporality.CUMULATIVE, points(0, 3))));
+    pair.assertSame();
+    assertThat(text(pair.reader.collect(), "text/plain; version=0.0.4"))
+        .contains("target_info{service_name=\"other\"} 1");
+  }
+
+  @Test
+  void scrapesFromOtherThreadsAreNotLockedOut() throws Exception {
+    Pair pair = new Pair();
+    pair.data.add(histogram(HTTP, "h", "s", points(0, 3)));
+    pair.reader.collect();
+    assertThat(pair.reader.fastMetrics()).containsExactly("h_seconds");
+    assertThat(pair.reader.cachedSeries()).isEqualTo(3);
+    ExecutorService other = Executors.newSingleThreadExecutor();
+    try {
+      Future<MetricSnapshots> scrape = other.submit(() -> pair.reader.collect());
+      assertThat(scrape.get(10, TimeUnit.SECONDS)).hasSize(2);
+    } finally {
+      other.shutdownNow();
+    }
   }
 
   @Test
