@@ -131,8 +131,17 @@ class ScrapeReaderTest {
 
   private static MetricData histogram(
       InstrumentationScopeInfo scope, String name, String unit, List<HistogramPointData> points) {
+    return histogram(RESOURCE, scope, name, unit, points);
+  }
+
+  private static MetricData histogram(
+      Resource resource,
+      InstrumentationScopeInfo scope,
+      String name,
+      String unit,
+      List<HistogramPointData> points) {
     return ImmutableMetricData.createDoubleHistogram(
-        RESOURCE,
+        resource,
         scope,
         name,
         "Durations.",
@@ -493,15 +502,7 @@ class ScrapeReaderTest {
     pair.assertSame();
     Resource other =
         Resource.create(Attributes.of(AttributeKey.stringKey("service.name"), "other"));
-    pair.data.set(
-        0,
-        ImmutableMetricData.createDoubleHistogram(
-            other,
-            HTTP,
-            "h",
-            "Durations.",
-            "s",
-            ImmutableHistogramData.create(AggregationTemporality.CUMULATIVE, points(0, 3))));
+    pair.data.set(0, histogram(other, HTTP, "h", "s", points(0, 3)));
     pair.assertSame();
     assertThat(text(pair.reader.collect(), "text/plain; version=0.0.4"))
         .contains("target_info{service_name=\"other\"} 1");
