@@ -24,6 +24,7 @@ public final class ScrapeReport {
   static final String SECTION = "scrape";
   static final double TARGET = 1.2;
   static final int TARGET_SERIES = 10_000;
+  static final String ALLOCATED = "allocated:";
   private static final List<Integer> SERIES = List.of(100, 2_000, 10_000);
   private static final List<String> FORMATS = List.of("text", "gzip", "protobuf");
   private static final Map<String, String> FORMAT_NAMES =
@@ -70,7 +71,10 @@ public final class ScrapeReport {
     return new Body(exchange.bytes, series);
   }
 
-  /** ScrapeBenchmark's average times in milliseconds, by {@link #key}. */
+  /**
+   * ScrapeBenchmark's average times in milliseconds by {@link #key}, and with {@code -prof gc} the
+   * bytes allocated per scrape by {@link #ALLOCATED} + key.
+   */
   static Map<String, Double> times(JsonNode jmh) {
     Map<String, Double> times = new LinkedHashMap<>();
     for (JsonNode result : jmh) {
@@ -88,12 +92,16 @@ public final class ScrapeReport {
             default -> throw new IllegalArgumentException("unexpected JMH unit " + unit);
           };
       JsonNode params = result.get("params");
-      times.put(
+      String key =
           key(
               params.get("registry").asString(),
               Integer.parseInt(params.get("series").asString()),
-              params.get("format").asString()),
-          millis);
+              params.get("format").asString());
+      times.put(key, millis);
+      JsonNode norm = result.at("/secondaryMetrics/gc.alloc.rate.norm");
+      if (!norm.isMissingNode()) {
+        times.put(ALLOCATED + key, MarkdownSection.number(norm.get("score")));
+      }
     }
     return times;
   }
@@ -108,6 +116,10 @@ public final class ScrapeReport {
 
   private static String millis(Double value) {
     return value == null ? "n/a" : String.format(Locale.ROOT, "%.2f ms", value);
+  }
+
+  private static String megabytes(Double bytes) {
+    return bytes == null ? "n/a" : String.format(Locale.ROOT, "%.1f", bytes / 1e6);
   }
 
   private static double ratio(Double ours, Double theirs) {
@@ -136,8 +148,9 @@ public final class ScrapeReport {
                 + "× client_java at 10,000 series.\n\n")
         .append(
             "| series | format | ktrdr | client_java | ratio | target ≤ 1.2× | stock reader | stock"
-                + " ratio | body, ktrdr | body, client_java |\n")
-        .append("|---|---|---|---|---|---|---|---|---|---|\n");
+                + " ratio | allocated per scrape, MB (ktrdr / client_java / stock) | body, ktrdr |"
+                + " body, client_java |\n")
+        .append("|---|---|---|---|---|---|---|---|---|---|---|\n");
     StringBuilder missed = new StringBuilder();
     for (int series : SERIES) {
       for (String format : FORMATS) {
@@ -161,7 +174,7 @@ public final class ScrapeReport {
         md.append(
             String.format(
                 Locale.ROOT,
-                "| %,d | %s | %s | %s | %s | %s | %s | %s | %,d B | %,d B |\n",
+                "| %,d | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %,d B | %,d B |\n",
                 series,
                 FORMAT_NAMES.get(format),
                 millis(ours),
@@ -170,6 +183,9 @@ public final class ScrapeReport {
                 verdict,
                 millis(stock),
                 ratioText(ratio(stock, theirs)),
+                megabytes(times.get(ALLOCATED + key("ktrdr", series, format))),
+                megabytes(times.get(ALLOCATED + key("client_java", series, format))),
+                megabytes(times.get(ALLOCATED + key("otel_stock", series, format))),
                 ourBody.bytes(),
                 theirBody.bytes()));
       }
@@ -199,10 +215,12 @@ public final class ScrapeReport {
     } else {
       md.append(
               "`benchmarks/app-scrape.sh`: the reference API (`ktrdr-app`, its defaults: tracing"
-                  + " on, JVM metrics, embedded H2) after a 10 s wrk load over a mix of its routes"
-                  + " (data, operations, health, and 404s), scraped 20 times per format over HTTP"
-                  + " on loopback after 5 unrecorded scrapes (median and p90 from request to last"
-                  + " byte). The synthetic row is ktrdr's 10,000-series case above (JMH average,"
+                  + " on, JVM metrics, embedded H2) after a wrk load (`APP_LOAD_SECONDS`, 10 s by"
+                  + " default) over a mix of its routes (data, operations, health, and 404s),"
+                  + " scraped "
+                  + app.values().iterator().next()[1]
+                  + " times per format over HTTP on loopback after 5 unrecorded scrapes (median and"
+                  + " p90 from request to last byte). The synthetic row is ktrdr's 10,000-series case above (JMH average,"
                   + " handler only, no HTTP).\n\n")
           .append(
               "| target | format | series (text samples) | body | scrape median | scrape p90 |\n")
@@ -235,7 +253,9 @@ public final class ScrapeReport {
             "\n- Reproduce: `benchmarks/run.sh` (the JMH part runs `ScrapeBenchmark`, 27 trials,"
                 + " about 3.5 minutes; then `benchmarks/app-scrape.sh` and `ScrapeReport` rewrite"
                 + " this section). Just this benchmark: `java -jar benchmarks/target/benchmarks.jar"
-                + " ScrapeBenchmark -rf json -rff jmh.json`.\n")
+                + " ScrapeBenchmark -prof gc -rf json -rff jmh.json`, then `java -cp"
+                + " benchmarks/target/benchmarks.jar io.ktrdr.bench.ScrapeReport jmh.json"
+                + " benchmarks/target/results/app-scrape.csv docs/performance.md`.\n")
         .append(MarkdownSection.end(SECTION));
     return md.toString();
   }
