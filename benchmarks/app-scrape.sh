@@ -28,7 +28,8 @@ secret=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 app=$!
 trap 'kill $app 2>/dev/null || true; wait $app 2>/dev/null || true; rm -rf "$run_dir"' EXIT
 deadline=$((SECONDS + 60))
-until curl -sf "http://127.0.0.1:$port/api/v1/health" > /dev/null; do
+# Ready: the database is up (before that, data routes answer 503).
+until curl -sf "http://127.0.0.1:$port/api/v1/health/ready" > /dev/null; do
   kill -0 $app 2>/dev/null || { echo "app-scrape.sh: the app died:" >&2; cat "$out/app-scrape-app.log" >&2; exit 1; }
   [ $SECONDS -lt $deadline ] || { echo "app-scrape.sh: the app did not answer within 60 s" >&2; exit 1; }
   sleep 0.1
