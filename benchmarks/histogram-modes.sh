@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the "Histogram modes" section of docs/performance.md: series, scrape bodies (text,
 # gzip, protobuf) and scrape and record times of each KTRDR_HISTOGRAM_MODE on the same traffic.
-# About 4 minutes; run it on an otherwise idle machine. JMH_ARGS="-wi 1 -i 1" gives a quick, noisy smoke run.
+# About 3 minutes; run it on an otherwise idle machine. JMH_ARGS="-wi 1 -i 1" gives a quick, noisy smoke run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=benchmarks/target/results

@@ -30,7 +30,7 @@ elapsed() { local s=$(( $(date +%s) - begin )); printf '%d:%02d' $((s / 60)) $((
 say() { echo "run.sh [$(elapsed)]: $*"; }
 
 say "building"
-./mvnw -B -q -ntp -Pbenchmarks -DskipTests -Dspotless.check.skip=true package -pl benchmarks -am
+./mvnw -B -q -ntp -Pbenchmarks -DskipTests -Dspotless.check.skip=true package -pl benchmarks,ktrdr-app -am
 ./mvnw -B -q -ntp org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
   -Dartifact=io.opentelemetry.javaagent:opentelemetry-javaagent:2.31.0 -DoutputDirectory=benchmarks/target \
   -Dmdep.stripVersion=true
@@ -150,5 +150,8 @@ if [ "${SKIP_JMH:-}" != 1 ]; then
   # Sections written from the JMH results (each replaces its own marked block of the page).
   java -cp "$jar" io.ktrdr.bench.HistogramModeReport "$out/jmh.json" docs/performance.md > /dev/null
   java -cp "$jar" io.ktrdr.bench.RequestCostReport "$out/jmh.json" docs/performance.md > /dev/null
+  say "the reference API's scrape after a load run"
+  benchmarks/app-scrape.sh
+  java -cp "$jar" io.ktrdr.bench.ScrapeReport "$out/jmh.json" "$out/app-scrape.csv" docs/performance.md > /dev/null
 fi
 say "done in $(elapsed): wrote docs/performance.md and docs/performance.png"

@@ -166,7 +166,7 @@ public final class HistogramModeReport {
             "- `both` derives its classic buckets from the native ones at every scrape: that is"
                 + " the difference between its scrape times and `native`'s.\n")
         .append(
-            "- Reproduce: `benchmarks/histogram-modes.sh` (about 4 minutes, on an otherwise idle machine) rewrites this"
+            "- Reproduce: `benchmarks/histogram-modes.sh` (about 3 minutes, on an otherwise idle machine) rewrites this"
                 + " section.\n")
         .append(END);
     return md.toString();
