@@ -5,7 +5,7 @@
 # OpenTelemetry Java agent), interleaved over ROUNDS rounds. For each run it measures, over exactly
 # the measured wrk window, the target JVM's CPU time (/proc/<pid>/stat) and the bytes its threads
 # allocated, per request. Needs wrk (apt-get install wrk) and curl. Takes about 20-25 minutes.
-#   ROUNDS=3 DURATION=15 CONNECTIONS=16 benchmarks/run.sh
+#   ROUNDS=5 DURATION=10 CONNECTIONS=16 benchmarks/run.sh
 # JMH_ARGS="-wi 1 -i 1" gives a quick, noisy JMH smoke run. SKIP_JMH=1 (development only) skips
 # JMH and the sections written from its results; the page keeps those sections as they were.
 # KEEP_ENV: the keep-errors/keep-slow keys of the tracing-10 and tracing-1 set-ups (default below);
@@ -13,8 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rounds=${ROUNDS:-3}
-duration=${DURATION:-15}
+rounds=${ROUNDS:-5}
+duration=${DURATION:-10}
 warmup=5
 connections=${CONNECTIONS:-16}
 keep_env=${KEEP_ENV-KTRDR_TRACES_KEEP_ERRORS=true KTRDR_TRACES_KEEP_SLOWER_THAN=500ms}

@@ -259,9 +259,12 @@ public final class Report {
                       ? ": some rounds reach the target: the gap is within this run's spread between rounds."
                       : String.format(
                           Locale.ROOT,
-                          ": no round reached %.2f×; that CPU is the recording's cost, taken from"
-                              + " cores the load generator shares.",
-                          METRICS_MIN_RATIO))));
+                          ": no round reached %.2f×. Its CPU per request over rounds was %.2f–%.2f×"
+                              + " bare's; the request-cost section measures the recording alone, away"
+                              + " from the load generator and the machine's drift between runs.",
+                          METRICS_MIN_RATIO,
+                          metrics.cpuRatio().min(),
+                          metrics.cpuRatio().max()))));
     }
     if (tracing != null) {
       double r = tracing.rpsRatio().median();
@@ -543,7 +546,7 @@ public final class Report {
         .append(
             "`ROUNDS`, `DURATION` (seconds per measured run) and `CONNECTIONS` size the load test (defaults")
         .append(
-            " 3, 15, 16). `KEEP_ENV=` runs `tracing-10` and `tracing-1` on the ratio sampler alone. For")
+            " 5, 10, 16: more, shorter rounds, because the machine drifts between runs). `KEEP_ENV=` runs `tracing-10` and `tracing-1` on the ratio sampler alone. For")
         .append(
             " development only, `SKIP_JMH=1` skips the JMH benchmarks and keeps their sections of the")
         .append(" page as they were. Raw results: `benchmarks/target/results/`.\n");

@@ -25,7 +25,7 @@ public final class ScrapeReport {
   static final double TARGET = 1.2;
   static final int TARGET_SERIES = 10_000;
   static final String ALLOCATED = "allocated:";
-  private static final List<Integer> SERIES = List.of(100, 2_000, 10_000);
+  private static final List<Integer> SERIES = List.of(100, 10_000);
   private static final List<String> FORMATS = List.of("text", "gzip", "protobuf");
   private static final Map<String, String> FORMAT_NAMES =
       Map.of(
@@ -250,8 +250,8 @@ public final class ScrapeReport {
       }
     }
     md.append(
-            "\n- Reproduce: `benchmarks/run.sh` (the JMH part runs `ScrapeBenchmark`, 27 trials,"
-                + " about 3.5 minutes; then `benchmarks/app-scrape.sh` and `ScrapeReport` rewrite"
+            "\n- Reproduce: `benchmarks/run.sh` (the JMH part runs `ScrapeBenchmark`, 18 trials,"
+                + " about 3 minutes; then `benchmarks/app-scrape.sh` and `ScrapeReport` rewrite"
                 + " this section). Just this benchmark: `java -jar benchmarks/target/benchmarks.jar"
                 + " ScrapeBenchmark -prof gc -rf json -rff jmh.json`, then `java -cp"
                 + " benchmarks/target/benchmarks.jar io.ktrdr.bench.ScrapeReport jmh.json"
