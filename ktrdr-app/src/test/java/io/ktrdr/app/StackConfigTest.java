@@ -390,7 +390,7 @@ class StackConfigTest {
         }
       }
     }
-    assertThat(alerts).hasSize(23).contains("Watchdog");
+    assertThat(alerts).hasSize(24).contains("Watchdog", "KtrdrErrorLogsRising");
   }
 
   private static void checkAlert(JsonNode rule, String alert, Set<String> anchors, JsonNode tests) {
