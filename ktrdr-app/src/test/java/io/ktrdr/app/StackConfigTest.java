@@ -43,6 +43,7 @@ class StackConfigTest {
             "training-worker",
             "postgres",
             "jaeger",
+            "loki",
             "prometheus",
             "alertmanager",
             "mailpit",
@@ -118,6 +119,9 @@ class StackConfigTest {
       assertThat(test).as("%s health check", entry.getKey()).doesNotContain("java");
       assertThat(entry.getValue().path("depends_on").has("jaeger"))
           .as("%s must not depend on the tracing backend", entry.getKey())
+          .isFalse();
+      assertThat(entry.getValue().path("depends_on").has("loki"))
+          .as("%s must not depend on the log store", entry.getKey())
           .isFalse();
     }
     for (String app : APP_SERVICES) {
@@ -386,7 +390,7 @@ class StackConfigTest {
         }
       }
     }
-    assertThat(alerts).hasSize(23).contains("Watchdog");
+    assertThat(alerts).hasSize(24).contains("Watchdog", "KtrdrErrorLogsRising");
   }
 
   private static void checkAlert(JsonNode rule, String alert, Set<String> anchors, JsonNode tests) {
@@ -487,5 +491,156 @@ class StackConfigTest {
         .isEqualTo("postgres-data:/var/lib/postgresql/data");
     assertThat(postgres.at("/healthcheck/test").toString()).contains("pg_isready");
     assertThat(compose.get("volumes").propertyNames()).contains("postgres-data");
+  }
+
+  @Test
+  void lokiReceivesEveryServicesLogRecordsOverOtlpAndKeepsThemForTheConfiguredRetention() {
+    JsonNode compose = Repo.yaml("compose.yaml");
+    JsonNode loki = compose.at("/services/loki");
+    assertThat(loki.get("image").asString()).startsWith("grafana/loki:3.");
+    assertThat(loki.get("volumes").toString())
+        .contains("./loki/loki.yaml:/etc/loki/loki.yaml:ro", "loki-data:/loki");
+    assertThat(compose.get("volumes").propertyNames()).contains("loki-data");
+    assertThat(loki.get("command").toString())
+        .contains("-config.file=/etc/loki/loki.yaml", "-config.expand-env=true");
+    assertThat(loki.at("/healthcheck/test").toString()).contains("http://127.0.0.1:3100/ready");
+    assertThat(loki.at("/environment/LOKI_RETENTION_PERIOD").asString())
+        .isEqualTo("${LOKI_RETENTION_PERIOD:-168h}");
+    for (String app : APP_SERVICES) {
+      JsonNode env = compose.at("/services/" + app + "/environment");
+      assertThat(env.path("OTEL_EXPORTER_OTLP_ENDPOINT").isMissingNode())
+          .as("%s: one endpoint per signal, no shared base", app)
+          .isTrue();
+      assertThat(env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").asString())
+          .as(app)
+          .isEqualTo("http://jaeger:4318/v1/traces");
+      assertThat(env.get("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT").asString())
+          .as(app)
+          .isEqualTo("http://loki:3100/otlp/v1/logs");
+      assertThat(env.get("OTEL_LOGS_EXPORTER").asString()).as(app).isEqualTo("otlp");
+      assertThat(env.get("OTEL_EXPORTER_OTLP_PROTOCOL").asString())
+          .as("%s: Loki's OTLP endpoint is HTTP only", app)
+          .isEqualTo("http/protobuf");
+      assertThat(env.get("KTRDR_LOG_FORMAT").asString())
+          .as("%s still writes its lines to stdout (docker logs)", app)
+          .isEqualTo("${KTRDR_LOG_FORMAT:-json}");
+    }
+
+    JsonNode config = Repo.yaml("loki/loki.yaml");
+    assertThat(config.get("auth_enabled").asBoolean(true)).isFalse();
+    assertThat(config.at("/schema_config/configs/0/store").asString()).isEqualTo("tsdb");
+    assertThat(config.at("/schema_config/configs/0/schema").asString()).isEqualTo("v13");
+    assertThat(config.at("/limits_config/allow_structured_metadata").asBoolean()).isTrue();
+    assertThat(config.at("/limits_config/volume_enabled").asBoolean()).isTrue();
+    assertThat(config.at("/limits_config/retention_period").asString())
+        .isEqualTo("${LOKI_RETENTION_PERIOD:-168h}");
+    assertThat(config.at("/compactor/retention_enabled").asBoolean())
+        .as("retention_period deletes nothing unless the compactor applies it")
+        .isTrue();
+    assertThat(config.at("/compactor/delete_request_store").asString()).isEqualTo("filesystem");
+    List<String> indexLabels = new ArrayList<>();
+    config
+        .at("/distributor/otlp_config/default_resource_attributes_as_index_labels")
+        .forEach(a -> indexLabels.add(a.asString()));
+    assertThat(indexLabels)
+        .contains("service.name", "service.instance.id", "deployment.environment.name")
+        .doesNotContain("service.version")
+        .doesNotHaveDuplicates();
+    assertThat(Repo.text("docs/logging.md"))
+        .as("the retention is documented")
+        .contains("LOKI_RETENTION_PERIOD");
+  }
+
+  @Test
+  void logsAndTracesLinkBothWaysThroughFixedUids() {
+    JsonNode datasources =
+        Repo.yaml("grafana-provisioning/datasources/datasources.yml").get("datasources");
+    JsonNode loki = datasource(datasources, "loki");
+    assertThat(loki.get("type").asString()).isEqualTo("loki");
+    assertThat(loki.get("url").asString()).isEqualTo("http://loki:3100");
+    JsonNode derived = loki.at("/jsonData/derivedFields");
+    assertThat(derived).hasSize(1);
+    assertThat(derived.at("/0/datasourceUid").asString()).isEqualTo("jaeger");
+    assertThat(derived.at("/0/matcherType").asString()).isEqualTo("label");
+    assertThat(derived.at("/0/url").asString()).isEqualTo("$${__value.raw}");
+    JsonNode toLogs = datasource(datasources, "jaeger").at("/jsonData/tracesToLogsV2");
+    assertThat(toLogs.get("datasourceUid").asString()).isEqualTo("loki");
+    assertThat(toLogs.get("customQuery").asBoolean()).isTrue();
+    assertThat(toLogs.get("query").asString())
+        .contains("trace_id=\"$${__span.traceId}\"", "span_id=\"$${__span.spanId}\"");
+    // The applied regex and query, against real records, are LogsIT's; their grammar LogQlTest's.
+  }
+
+  @Test
+  void grafanaVariablesInProvisioningAreEscapedFromEnvironmentExpansion() {
+    // Grafana expands $NAME and ${NAME} from its environment in provisioning files: a query's
+    // $__tags, $__rate_interval or ${__span.traceId} must be written $$ to reach the datasource.
+    // Values only: comments are not expanded.
+    String text =
+        Repo.text("grafana-provisioning/datasources/datasources.yml")
+            .replaceAll("(?m)^\\s*#.*$", "");
+    Matcher unescaped = Pattern.compile("(?<!\\$)\\$(?!\\$)(\\{?__\\w+)").matcher(text);
+    List<String> found = new ArrayList<>();
+    while (unescaped.find()) {
+      found.add(unescaped.group());
+    }
+    assertThat(found).as("unescaped Grafana variables").isEmpty();
+    assertThat(text).contains("$$__tags", "$${__span.traceId}", "$${__value.raw}");
+  }
+
+  @Test
+  void everyDashboardHasACollapsedLogsRowScopedToTheSelectedJobsServices() {
+    for (Path file : Repo.files("grafana-provisioning/dashboards/json", ".json")) {
+      JsonNode dashboard = Repo.json(file);
+      String uid = dashboard.get("uid").asString();
+      JsonNode service = null;
+      for (JsonNode variable : dashboard.at("/templating/list")) {
+        if (variable.get("name").asString().equals("service")) {
+          service = variable;
+        }
+      }
+      assertThat(service).as("%s has the service variable", uid).isNotNull();
+      assertThat(service.get("definition").asString())
+          .as("%s: the services of the selected job", uid)
+          .isEqualTo(
+              "label_values(target_info{job=~\"$job\", service_name=~\"ktrdr-.*\"}, service_name)");
+      assertThat(service.get("includeAll").asBoolean()).isTrue();
+      assertThat(service.path("allValue").asString("")).isEmpty();
+      List<JsonNode> rows = new ArrayList<>();
+      for (JsonNode panel : dashboard.get("panels")) {
+        if (panel.get("type").asString().equals("row")
+            && panel.get("title").asString().equals("Logs")) {
+          rows.add(panel);
+        }
+      }
+      assertThat(rows).as("%s has one Logs row", uid).hasSize(1);
+      JsonNode row = rows.get(0);
+      // Collapsed: its panels query Loki only when opened, and live inside the row.
+      assertThat(row.get("collapsed").asBoolean()).isTrue();
+      Set<String> types = new HashSet<>();
+      Set<Integer> ids = new HashSet<>();
+      dashboard.get("panels").forEach(p -> ids.add(p.get("id").asInt()));
+      assertThat(row.get("panels")).isNotEmpty();
+      for (JsonNode panel : row.get("panels")) {
+        String title = uid + " / " + panel.get("title").asString();
+        types.add(panel.get("type").asString());
+        assertThat(ids.add(panel.get("id").asInt())).as("%s: unique id", title).isTrue();
+        assertThat(panel.get("description").asString()).as(title).isNotBlank();
+        assertThat(panel.at("/fieldConfig/defaults/unit").asString()).as(title).isNotBlank();
+        assertThat(panel.at("/datasource/uid").asString()).as(title).isEqualTo("loki");
+        assertThat(panel.get("targets")).as(title).isNotEmpty();
+        for (JsonNode target : panel.get("targets")) {
+          String expr = target.get("expr").asString();
+          assertThat(target.at("/datasource/uid").asString()).as(title).isEqualTo("loki");
+          assertThat(expr.split("\\{", -1).length - 1)
+              .as("%s: every selector is scoped to $service: %s", title, expr)
+              .isEqualTo(expr.split("\\{service_name=~\"\\$service\"\\}", -1).length - 1);
+          if (expr.contains("_over_time(")) {
+            assertThat(expr).as("%s: Grafana's step", title).contains("[$__auto]");
+          }
+        }
+      }
+      assertThat(types).as("%s: volume and lines", uid).contains("timeseries", "logs");
+    }
   }
 }

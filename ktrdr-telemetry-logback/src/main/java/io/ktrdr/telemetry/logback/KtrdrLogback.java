@@ -3,6 +3,7 @@ package io.ktrdr.telemetry.logback;
 import ch.qos.logback.classic.LoggerContext;
 import io.ktrdr.telemetry.KtrdrTelemetry;
 import io.ktrdr.telemetry.logback.internal.JulBridge;
+import io.ktrdr.telemetry.logback.internal.LogEventCounter;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.instrumentation.logback.appender.v1_0.OpenTelemetryAppender;
@@ -52,18 +53,24 @@ public final class KtrdrLogback implements AutoCloseable {
   private final LoggerContext context;
   private final List<String> properties;
   private final @Nullable JulBridge julBridge;
+  private final LogEventCounter eventCounter;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private KtrdrLogback(
-      LoggerContext context, List<String> properties, @Nullable JulBridge julBridge) {
+      LoggerContext context,
+      List<String> properties,
+      @Nullable JulBridge julBridge,
+      LogEventCounter eventCounter) {
     this.context = context;
     this.properties = properties;
     this.julBridge = julBridge;
+    this.eventCounter = eventCounter;
   }
 
   /**
    * Puts the telemetry's service context into every log line, lets the {@code KTRDR_OTLP} appender
-   * send through the telemetry, and routes {@code java.util.logging} to SLF4J.
+   * send through the telemetry, counts log events by level in {@code ktrdr_log_events_total}, and
+   * routes {@code java.util.logging} to SLF4J.
    *
    * @throws IllegalStateException when logback is not the SLF4J backend
    */
@@ -80,7 +87,9 @@ public final class KtrdrLogback implements AutoCloseable {
     Map<String, String> fields = fields(telemetry.resource());
     fields.forEach(context::putProperty);
     OpenTelemetryAppender.install(telemetry.openTelemetry());
-    return new KtrdrLogback(context, new ArrayList<>(fields.keySet()), JulBridge.install());
+    LogEventCounter eventCounter = LogEventCounter.install(context, telemetry.openTelemetry());
+    return new KtrdrLogback(
+        context, new ArrayList<>(fields.keySet()), JulBridge.install(), eventCounter);
   }
 
   static Map<String, String> fields(Resource resource) {
@@ -99,8 +108,8 @@ public final class KtrdrLogback implements AutoCloseable {
   }
 
   /**
-   * Removes the service fields, disconnects the {@code KTRDR_OTLP} appender and restores {@code
-   * java.util.logging} as it was. Idempotent.
+   * Removes the service fields, disconnects the {@code KTRDR_OTLP} appender, stops counting log
+   * events and restores {@code java.util.logging} as it was. Idempotent.
    */
   @Override
   public void close() {
@@ -111,6 +120,7 @@ public final class KtrdrLogback implements AutoCloseable {
       context.putProperty(key, null);
     }
     OpenTelemetryAppender.install(OpenTelemetry.noop());
+    eventCounter.close();
     if (julBridge != null) {
       julBridge.close();
     }

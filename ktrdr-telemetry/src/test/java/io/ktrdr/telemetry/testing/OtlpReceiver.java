@@ -31,8 +31,9 @@ import java.util.stream.Collectors;
 import java.util.zip.GZIPInputStream;
 
 /**
- * An OTLP/HTTP receiver on loopback for tests: accepts {@code POST /v1/traces} and {@code
- * /v1/logs}, decodes the real protobuf payloads, and keeps what arrived.
+ * An OTLP/HTTP receiver on loopback for tests: accepts {@code POST /v1/traces} and {@code /v1/logs}
+ * (and {@code /otlp/v1/logs}, Loki's native OTLP path), decodes the real protobuf payloads, and
+ * keeps what arrived.
  */
 public final class OtlpReceiver implements AutoCloseable {
 
@@ -64,14 +65,22 @@ public final class OtlpReceiver implements AutoCloseable {
     }
   }
 
-  /** One received log record with its resource's attributes. */
-  public record ReceivedLog(LogRecord log, Map<String, String> resource) {
+  /**
+   * One received log record with its resource's attributes, its scope's name and the path it was
+   * posted to.
+   */
+  public record ReceivedLog(
+      LogRecord log, Map<String, String> resource, String scope, String path) {
     public String body() {
       return log.getBody().getStringValue();
     }
 
     public String traceId() {
       return HexFormat.of().formatHex(log.getTraceId().toByteArray());
+    }
+
+    public String spanId() {
+      return HexFormat.of().formatHex(log.getSpanId().toByteArray());
     }
 
     public Map<String, String> attributes() {
@@ -94,6 +103,7 @@ public final class OtlpReceiver implements AutoCloseable {
       OtlpReceiver receiver = new OtlpReceiver(server);
       server.createContext("/v1/traces", receiver::traces);
       server.createContext("/v1/logs", receiver::logs);
+      server.createContext("/otlp/v1/logs", receiver::logs);
       server.createContext("/v1/metrics", exchange -> respond(exchange, new byte[0]));
       server.setExecutor(Executors.newFixedThreadPool(2));
       server.start();
@@ -135,7 +145,12 @@ public final class OtlpReceiver implements AutoCloseable {
       Map<String, String> resource = toMap(resourceLogs.getResource().getAttributesList());
       for (ScopeLogs scopeLogs : resourceLogs.getScopeLogsList()) {
         for (LogRecord log : scopeLogs.getLogRecordsList()) {
-          logs.add(new ReceivedLog(log, resource));
+          logs.add(
+              new ReceivedLog(
+                  log,
+                  resource,
+                  scopeLogs.getScope().getName(),
+                  exchange.getRequestURI().getPath()));
         }
       }
     }
