@@ -44,6 +44,8 @@ class DatabaseOutageIT {
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final Pattern DB_UP =
       Pattern.compile("^ktrdr_db_up(?:\\{[^}]*\\})? (\\S+)", Pattern.MULTILINE);
+  private static final Pattern THREADS_PEAK =
+      Pattern.compile("^jvm_threads_peak(?:\\{[^}]*\\})? (\\S+)", Pattern.MULTILINE);
   private static final int CLIENTS = 20;
   private static final int BURST = 250;
   private static final Duration BASELINE = Duration.ofSeconds(5);
@@ -88,7 +90,7 @@ class DatabaseOutageIT {
                     && body(base + "/api/v1/workers").contains("\"available\""));
 
         // Warm the API and the client up, so that the baseline below is not the JIT's.
-        for (int i = 0; i < 200; i++) {
+        for (int i = 0; i < 100; i++) {
           status(base + "/api/v1/health");
           status(base + "/api/v1/data/symbols");
           status(base + "/api/v1/data/AAPL/1d?start=2024-06-01");
@@ -130,6 +132,7 @@ class DatabaseOutageIT {
                 pool));
 
         pause(BASELINE.toMillis());
+        long threadsBefore = (long) gauge(base, THREADS_PEAK).orElseThrow();
         long stoppedAt = millisSince(started);
         postgres.stop();
         Await.until(
@@ -138,6 +141,7 @@ class DatabaseOutageIT {
             () -> status(base + "/api/v1/health/ready") == 503);
         List<Answer> burst = burst(base + "/api/v1/data/symbols", started);
         pause(Math.max(0, stoppedAt + OUTAGE.toMillis() - millisSince(started)));
+        long threadsDuring = (long) gauge(base, THREADS_PEAK).orElseThrow();
         long restartedAt = millisSince(started);
         postgres.restart();
         long accepting = millisSince(started);
@@ -204,7 +208,8 @@ class DatabaseOutageIT {
             "DATABASE OUTAGE: %d answers, %d x 503 (%d from the database, %d the burst of %d, answered within %d"
                 + " ms), %d operations accepted and completed; /health max %d ms before the outage,"
                 + " %d ms during it, %d ms overall (%d samples); readiness 200 again %d ms after"
-                + " PostgreSQL accepted connections%n",
+                + " PostgreSQL accepted connections; peak threads %d before the outage, %d after the"
+                + " burst%n",
             all.size(),
             refused.size(),
             database.size(),
@@ -216,7 +221,9 @@ class DatabaseOutageIT {
             outageMax,
             overallMax,
             health.size(),
-            recovery);
+            recovery,
+            threadsBefore,
+            threadsDuring);
         assertThat(readiness.get(readiness.size() - 1).status()).isEqualTo(200);
 
         // ktrdr_db_up: 0 during the outage, 1 after.
@@ -240,6 +247,8 @@ class DatabaseOutageIT {
         assertThat(log).doesNotContain("Request failed").doesNotContain(PostgresProcess.PASSWORD);
         assertThat(occurrences(log, "The database cannot be reached")).isEqualTo(1);
 
+        // Requests did not park threads on the pool: 250 at once added far fewer than 250.
+        assertThat(threadsDuring - threadsBefore).as("threads added by the burst").isLessThan(100);
         assertThat(recovery).as("recovery after the database returned, ms").isLessThan(8000);
         assertThat(outageMax)
             .as("/api/v1/health during the outage, ms (baseline %d ms)", baselineMax)
@@ -348,7 +357,11 @@ class DatabaseOutageIT {
   }
 
   private OptionalDouble dbUp(String base) {
-    Matcher matcher = DB_UP.matcher(body(base + "/metrics"));
+    return gauge(base, DB_UP);
+  }
+
+  private OptionalDouble gauge(String base, Pattern pattern) {
+    Matcher matcher = pattern.matcher(body(base + "/metrics"));
     return matcher.find()
         ? OptionalDouble.of(Double.parseDouble(matcher.group(1)))
         : OptionalDouble.empty();

@@ -386,7 +386,7 @@ class StackConfigTest {
         }
       }
     }
-    assertThat(alerts).hasSize(23).contains("Watchdog");
+    assertThat(alerts).hasSize(24).contains("Watchdog", "KtrdrDatabaseDown");
   }
 
   private static void checkAlert(JsonNode rule, String alert, Set<String> anchors, JsonNode tests) {
