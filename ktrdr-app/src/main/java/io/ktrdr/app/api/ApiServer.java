@@ -608,7 +608,9 @@ public final class ApiServer implements AutoCloseable {
         "message",
         state.equals("down") ? "The database cannot be reached" : "The database is not ready yet");
     body.put("checks", Map.of("database", state));
-    ctx.status(503).header("Retry-After", "1").json(body);
+    ctx.status(503)
+        .header("Retry-After", Integer.toString(database.retryAfterSeconds()))
+        .json(body);
   }
 
   private static void requireReady(AtomicBoolean ready) {

@@ -206,7 +206,7 @@ public final class DatabaseCircuit implements AutoCloseable {
       if (connection.isValid(validationSeconds)) {
         markUp();
       } else {
-        markDown(new SQLException("the connection check did not succeed in time"));
+        markDown(new SQLException("a connection of the pool failed its check"));
       }
     } catch (SQLException e) {
       if (isOutage(e)) {
@@ -224,7 +224,8 @@ public final class DatabaseCircuit implements AutoCloseable {
         message + "; the database is not available", retryAfterSeconds());
   }
 
-  private int retryAfterSeconds() {
+  /** The {@code Retry-After} of a database 503: the probe interval, in whole seconds. */
+  public int retryAfterSeconds() {
     return (int) Math.max(1, (probeInterval.toMillis() + 999) / 1000);
   }
 
