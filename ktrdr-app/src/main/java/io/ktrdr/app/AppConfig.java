@@ -54,6 +54,10 @@ import java.util.stream.Collectors;
  * @param databaseUser {@code KTRDR_DATABASE_USER}: the database user, optional
  * @param databasePassword {@code KTRDR_DATABASE_PASSWORD} or {@code KTRDR_DATABASE_PASSWORD_FILE}:
  *     the database password, optional
+ * @param databaseConnectTimeout {@code KTRDR_DATABASE_CONNECT_TIMEOUT_MS}: how long a request waits
+ *     for a database connection before it answers 503, default 1000
+ * @param databaseProbeInterval {@code KTRDR_DATABASE_PROBE_INTERVAL_MS}: how often the database is
+ *     checked (and, while it is down, how long requests are refused at once), default 1000
  */
 public record AppConfig(
     String role,
@@ -83,7 +87,9 @@ public record AppConfig(
     int maxWorkers,
     Optional<String> databaseUser,
     Optional<String> databasePassword,
-    Optional<String> clusterSecretAccepted) {
+    Optional<String> clusterSecretAccepted,
+    Duration databaseConnectTimeout,
+    Duration databaseProbeInterval) {
 
   public static final String ROLE = "KTRDR_ROLE";
   static final String HOST = "KTRDR_HOST";
@@ -91,6 +97,8 @@ public record AppConfig(
   static final String DATABASE_URL = "KTRDR_DATABASE_URL";
   static final String DATABASE_USER = "KTRDR_DATABASE_USER";
   static final String DATABASE_PASSWORD = "KTRDR_DATABASE_PASSWORD";
+  static final String DATABASE_CONNECT_TIMEOUT = "KTRDR_DATABASE_CONNECT_TIMEOUT_MS";
+  static final String DATABASE_PROBE_INTERVAL = "KTRDR_DATABASE_PROBE_INTERVAL_MS";
   static final String WORKER_TYPE = "KTRDR_WORKER_TYPE";
   static final String WORKER_ID = "KTRDR_WORKER_ID";
   static final String API_URL = "KTRDR_API_URL";
@@ -216,7 +224,10 @@ public record AppConfig(
         env.integer(MAX_WORKERS, 1, 10_000, "a count 1-10000").orElse(100),
         env.string(DATABASE_USER),
         env.secretOrFile(DATABASE_PASSWORD),
-        accepted(env));
+        accepted(env),
+        // HikariCP refuses less than 250 ms; above 30 s a request outlives any client's budget.
+        millis(env, DATABASE_CONNECT_TIMEOUT, 250, 30_000, 1000),
+        millis(env, DATABASE_PROBE_INTERVAL, 100, 60_000, 1000));
   }
 
   private static Optional<String> accepted(EnvConfig env) {

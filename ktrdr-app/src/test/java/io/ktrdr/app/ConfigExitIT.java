@@ -82,6 +82,14 @@ class ConfigExitIT {
             "postgresql://u:hunter2@db/x",
             "KTRDR_DATABASE_URL=postgresql://u:***@db/x: expected a JDBC URL starting with jdbc:"),
         Arguments.of(
+            "KTRDR_DATABASE_CONNECT_TIMEOUT_MS",
+            "100",
+            "KTRDR_DATABASE_CONNECT_TIMEOUT_MS=100: expected milliseconds 250-30000"),
+        Arguments.of(
+            "KTRDR_DATABASE_PROBE_INTERVAL_MS",
+            "often",
+            "KTRDR_DATABASE_PROBE_INTERVAL_MS=often: expected milliseconds 100-60000"),
+        Arguments.of(
             "KTRDR_WORKER_HEALTH_INTERVAL_MS",
             "0",
             "KTRDR_WORKER_HEALTH_INTERVAL_MS=0: expected milliseconds 50-600000"),

@@ -390,7 +390,7 @@ class StackConfigTest {
         }
       }
     }
-    assertThat(alerts).hasSize(24).contains("Watchdog", "KtrdrErrorLogsRising");
+    assertThat(alerts).hasSize(25).contains("Watchdog", "KtrdrErrorLogsRising", "KtrdrDatabaseDown");
   }
 
   private static void checkAlert(JsonNode rule, String alert, Set<String> anchors, JsonNode tests) {

@@ -11,6 +11,7 @@ import io.ktrdr.app.Redactor;
 import io.ktrdr.app.data.Bar;
 import io.ktrdr.app.data.BarRepository;
 import io.ktrdr.app.data.Database;
+import io.ktrdr.app.data.DatabaseCircuit;
 import io.ktrdr.app.data.Timeframe;
 import io.ktrdr.app.http.Access;
 import io.ktrdr.app.http.ApiException;
@@ -93,12 +94,19 @@ public final class ApiServer implements AutoCloseable {
             config.databaseUrl(),
             config.databaseUser().orElse(null),
             config.databasePassword().orElse(null),
+            config.databaseConnectTimeout(),
+            config.databaseProbeInterval(),
+            telemetry.meter("io.ktrdr.app.data"),
             source -> telemetry.tracing().dataSource(source));
     AtomicBoolean ready = new AtomicBoolean();
-    BarRepository bars = new BarRepository(database.dataSource());
+    BarRepository bars = new BarRepository(database.dataSource(), database.circuit());
     OperationStore store =
         new OperationStore(
-            database.dataSource(), Clock.systemUTC(), config.operationsMax(), config.retention());
+            database.dataSource(),
+            database.circuit(),
+            Clock.systemUTC(),
+            config.operationsMax(),
+            config.retention());
     Meter meter = telemetry.meter("io.ktrdr.app.api");
     WorkerRegistry registry = new WorkerRegistry(Clock.systemUTC(), meter, config.maxWorkers());
     Credentials credentials =
@@ -129,6 +137,7 @@ public final class ApiServer implements AutoCloseable {
         routes(
             telemetry,
             ready,
+            database.circuit(),
             bars,
             store,
             registry,
@@ -203,6 +212,7 @@ public final class ApiServer implements AutoCloseable {
   private static RouteCatalog routes(
       KtrdrTelemetry telemetry,
       AtomicBoolean ready,
+      DatabaseCircuit database,
       BarRepository bars,
       OperationStore store,
       WorkerRegistry registry,
@@ -219,16 +229,11 @@ public final class ApiServer implements AutoCloseable {
         ctx -> ctx.json(Map.of("status", "ok", "version", AppVersion.get())));
     catalog.get(
         PREFIX + "/health/ready",
-        doc("system", "Readiness: 200 once the database is loaded, 503 before")
+        doc("system", "Readiness: 200 while the database is loaded and answers, 503 otherwise")
             .access(Access.PUBLIC)
             .responds(200, "ready")
-            .responds(503, "database not ready"),
-        ctx -> {
-          if (!ready.get()) {
-            throw ApiException.unavailable("The database is not ready yet");
-          }
-          ctx.json(Map.of("status", "ready"));
-        });
+            .responds(503, "database not ready or down (the body names it)"),
+        ctx -> readiness(ctx, ready, database));
     catalog.get(
         PREFIX + "/data/symbols",
         doc("data", "Instruments with stored bars"),
@@ -585,6 +590,27 @@ public final class ApiServer implements AutoCloseable {
         .get(id)
         .orElseThrow(
             () -> ApiException.notFound("Unknown operation: " + RequestGuard.abbreviate(id)));
+  }
+
+  /**
+   * Readiness from what is already known (the circuit's probe), never a database call: a readiness
+   * probe must not wait for a database that is down.
+   */
+  private static void readiness(Context ctx, AtomicBoolean ready, DatabaseCircuit database) {
+    String state = !database.isUp() ? "down" : ready.get() ? "up" : "loading";
+    if (state.equals("up")) {
+      ctx.json(Map.of("status", "ready", "checks", Map.of("database", "up")));
+      return;
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("error", "unavailable");
+    body.put(
+        "message",
+        state.equals("down") ? "The database cannot be reached" : "The database is not ready yet");
+    body.put("checks", Map.of("database", state));
+    ctx.status(503)
+        .header("Retry-After", Integer.toString(database.retryAfterSeconds()))
+        .json(body);
   }
 
   private static void requireReady(AtomicBoolean ready) {

@@ -11,15 +11,33 @@ import java.util.List;
 import java.util.Optional;
 import javax.sql.DataSource;
 
-/** Reads instruments and bars. Every call is a traced JDBC statement. */
+/**
+ * Reads instruments and bars. Every call is a traced JDBC statement behind the {@link
+ * DatabaseCircuit}: a database that cannot be reached is a 503, never an exception of its own.
+ */
 public final class BarRepository {
   private final DataSource dataSource;
+  private final DatabaseCircuit circuit;
 
-  public BarRepository(DataSource dataSource) {
+  public BarRepository(DataSource dataSource, DatabaseCircuit circuit) {
     this.dataSource = dataSource;
+    this.circuit = circuit;
   }
 
-  public List<Instrument> instruments() throws SQLException {
+  public List<Instrument> instruments() {
+    return circuit.call("Could not read the instruments", this::readInstruments);
+  }
+
+  public Optional<Instrument> instrument(String symbol) {
+    return circuit.call("Could not read the instrument", () -> readInstrument(symbol));
+  }
+
+  /** Bars of {@code symbol} in {@code [start, end]}, oldest first; either bound may be null. */
+  public List<Bar> bars(String symbol, Timeframe timeframe, Instant start, Instant end) {
+    return circuit.call("Could not read bars", () -> readBars(symbol, timeframe, start, end));
+  }
+
+  private List<Instrument> readInstruments() throws SQLException {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement =
             connection.prepareStatement(
@@ -33,7 +51,7 @@ public final class BarRepository {
     }
   }
 
-  public Optional<Instrument> instrument(String symbol) throws SQLException {
+  private Optional<Instrument> readInstrument(String symbol) throws SQLException {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement =
             connection.prepareStatement(
@@ -47,8 +65,7 @@ public final class BarRepository {
     }
   }
 
-  /** Bars of {@code symbol} in {@code [start, end]}, oldest first; either bound may be null. */
-  public List<Bar> bars(String symbol, Timeframe timeframe, Instant start, Instant end)
+  private List<Bar> readBars(String symbol, Timeframe timeframe, Instant start, Instant end)
       throws SQLException {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement =

@@ -2,11 +2,13 @@ package io.ktrdr.app.data;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.opentelemetry.api.metrics.Meter;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -17,7 +19,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The app's database: an embedded H2 by default ({@code KTRDR_DATABASE_URL} points elsewhere, e.g.
- * PostgreSQL), created and filled with deterministic daily and hourly bars at start-up.
+ * PostgreSQL), created and filled with deterministic daily and hourly bars at start-up. Reached
+ * through a HikariCP pool whose connection timeout is shorter than a request's budget, behind a
+ * {@link DatabaseCircuit} that answers 503 at once while the database is down; the pool's metrics
+ * are in {@link PoolMetrics}.
  */
 public final class Database implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(Database.class);
@@ -45,10 +50,12 @@ public final class Database implements AutoCloseable {
   private final AtomicBoolean ready = new AtomicBoolean();
 
   private final HikariDataSource pool;
+  private final DatabaseCircuit circuit;
 
-  private Database(DataSource dataSource, HikariDataSource pool) {
+  private Database(DataSource dataSource, HikariDataSource pool, DatabaseCircuit circuit) {
     this.dataSource = dataSource;
     this.pool = pool;
+    this.circuit = circuit;
   }
 
   /**
@@ -58,9 +65,19 @@ public final class Database implements AutoCloseable {
    * @param url a JDBC URL; the H2 and PostgreSQL drivers are bundled
    * @param user the user, or null (then the URL's or the driver's default)
    * @param password the password, or null
+   * @param connectTimeout how long a call waits for a connection before it answers 503 (HikariCP's
+   *     {@code connectionTimeout}, at least 250 ms)
+   * @param probeInterval how often the circuit's probe checks the database
+   * @param meter where the pool's metrics and {@code ktrdr.db.up} are recorded
    */
   public static Database create(
-      String url, String user, String password, java.util.function.UnaryOperator<DataSource> wrap) {
+      String url,
+      String user,
+      String password,
+      Duration connectTimeout,
+      Duration probeInterval,
+      Meter meter,
+      java.util.function.UnaryOperator<DataSource> wrap) {
     HikariConfig config = new HikariConfig();
     config.setPoolName("ktrdr-db");
     config.setJdbcUrl(url);
@@ -71,20 +88,28 @@ public final class Database implements AutoCloseable {
       config.setPassword(password);
     }
     config.setMaximumPoolSize(10);
-    config.setConnectionTimeout(5000);
-    config.setValidationTimeout(2000);
+    config.setConnectionTimeout(connectTimeout.toMillis());
+    // HikariCP wants the validation timeout below the connection timeout, and 250 ms at least.
+    Duration validation = Duration.ofMillis(Math.max(250, connectTimeout.toMillis() * 3 / 4));
+    config.setValidationTimeout(validation.toMillis());
     // Start without a database: readiness reports it, and the pool connects when it can.
     config.setInitializationFailTimeout(-1);
+    config.setMetricsTrackerFactory(new PoolMetrics(meter));
     HikariDataSource pool = new HikariDataSource(config);
-    return new Database(wrap.apply(pool), pool);
+    DatabaseCircuit circuit = new DatabaseCircuit(pool, probeInterval, validation, meter);
+    return new Database(wrap.apply(pool), pool, circuit);
   }
 
   /** Closes the connection pool. */
   @Override
   public void close() {
-    if (pool != null) {
-      pool.close();
-    }
+    circuit.close();
+    pool.close();
+  }
+
+  /** The gate every call of the repositories goes through. */
+  public DatabaseCircuit circuit() {
+    return circuit;
   }
 
   public DataSource dataSource() {
@@ -120,6 +145,7 @@ public final class Database implements AutoCloseable {
       }
     }
     ready.set(true);
+    circuit.markUp();
     logger
         .atInfo()
         .addKeyValue("duration_ms", (System.nanoTime() - started) / 1_000_000)

@@ -9,11 +9,17 @@ public final class ApiException extends RuntimeException {
 
   private final int status;
   private final String error;
+  private final int retryAfterSeconds;
 
   public ApiException(int status, String error, String message) {
+    this(status, error, message, 0);
+  }
+
+  private ApiException(int status, String error, String message, int retryAfterSeconds) {
     super(message, null, false, false);
     this.status = status;
     this.error = error;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 
   public static ApiException badRequest(String message) {
@@ -48,11 +54,21 @@ public final class ApiException extends RuntimeException {
     return new ApiException(503, "unavailable", message);
   }
 
+  /** A 503 whose response says, in {@code Retry-After}, when to try again. */
+  public static ApiException unavailable(String message, int retryAfterSeconds) {
+    return new ApiException(503, "unavailable", message, retryAfterSeconds);
+  }
+
   public int status() {
     return status;
   }
 
   public String error() {
     return error;
+  }
+
+  /** Seconds for the {@code Retry-After} header, or 0 for none. */
+  public int retryAfterSeconds() {
+    return retryAfterSeconds;
   }
 }

@@ -46,6 +46,9 @@ public final class Json {
           if (e.status() == 401) {
             ctx.header("WWW-Authenticate", "Bearer");
           }
+          if (e.retryAfterSeconds() > 0) {
+            ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
+          }
           ctx.status(e.status()).json(error(e.error(), e.getMessage()));
         });
     config.routes.exception(

@@ -1,6 +1,6 @@
 package io.ktrdr.app.operations;
 
-import io.ktrdr.app.Redactor;
+import io.ktrdr.app.data.DatabaseCircuit;
 import io.ktrdr.app.http.ApiException;
 import io.ktrdr.app.http.Json;
 import java.sql.Connection;
@@ -19,8 +19,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import tools.jackson.core.type.TypeReference;
 
 /**
@@ -28,24 +26,28 @@ import tools.jackson.core.type.TypeReference;
  * before it is visible, so an API restart loses nothing. Operations not yet final are also kept in
  * memory, where dispatch, progress and reconciliation find them. Bounded: at most {@code max}
  * operations, finished ones deleted after {@code retention} or, when the table is full, oldest
- * first; when every stored operation is still active, a new one is refused (503).
+ * first; when every stored operation is still active, a new one is refused (503). Every call goes
+ * through the {@link DatabaseCircuit}: while the database is down, a call that needs it is a 503 at
+ * once, and the record keeps its previous state.
  */
 public final class OperationStore {
-  private static final Logger logger = LoggerFactory.getLogger(OperationStore.class);
   private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
   private static final String COLUMNS =
       "id, operation_type, state, progress, message, worker_id, worker_instance, trace_id,"
           + " parameters, result, error, created_ms, updated_ms";
 
   private final DataSource dataSource;
+  private final DatabaseCircuit circuit;
   private final Clock clock;
   private final int max;
   private final Duration retention;
   private final Map<String, OperationRecord> active = new ConcurrentHashMap<>();
   private final OperationRecord.Persister persister = this::save;
 
-  public OperationStore(DataSource dataSource, Clock clock, int max, Duration retention) {
+  public OperationStore(
+      DataSource dataSource, DatabaseCircuit circuit, Clock clock, int max, Duration retention) {
     this.dataSource = dataSource;
+    this.circuit = circuit;
     this.clock = clock;
     this.max = max;
     this.retention = retention;
@@ -75,6 +77,7 @@ public final class OperationStore {
         }
       }
     }
+    circuit.markUp();
   }
 
   /** A new pending operation, stored; 503 when the store is full of active operations. */
@@ -86,19 +89,23 @@ public final class OperationStore {
     String id =
         "op_" + type.code() + "_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     OperationRecord record = new OperationRecord(id, type, parameters, clock, persister);
-    try (Connection connection = dataSource.getConnection()) {
-      if (count(connection) >= max) {
-        purge(connection, max - 1);
-      }
-      try (PreparedStatement insert =
-          connection.prepareStatement(
-              "INSERT INTO operations (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
-        bind(insert, record.row());
-        insert.executeUpdate();
-      }
-    } catch (SQLException e) {
-      throw unavailable("Could not store operation " + id, e);
-    }
+    circuit.call(
+        "Could not store operation " + id,
+        () -> {
+          try (Connection connection = dataSource.getConnection()) {
+            if (count(connection) >= max) {
+              purge(connection, max - 1);
+            }
+            try (PreparedStatement insert =
+                connection.prepareStatement(
+                    "INSERT INTO operations ("
+                        + COLUMNS
+                        + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+              bind(insert, record.row());
+              return insert.executeUpdate();
+            }
+          }
+        });
     active.put(id, record);
     return record;
   }
@@ -110,14 +117,16 @@ public final class OperationStore {
         return;
       }
       active.remove(record.id());
-      try (Connection connection = dataSource.getConnection();
-          PreparedStatement delete =
-              connection.prepareStatement("DELETE FROM operations WHERE id = ?")) {
-        delete.setString(1, record.id());
-        delete.executeUpdate();
-      } catch (SQLException e) {
-        throw unavailable("Could not remove operation " + record.id(), e);
-      }
+      circuit.call(
+          "Could not remove operation " + record.id(),
+          () -> {
+            try (Connection connection = dataSource.getConnection();
+                PreparedStatement delete =
+                    connection.prepareStatement("DELETE FROM operations WHERE id = ?")) {
+              delete.setString(1, record.id());
+              return delete.executeUpdate();
+            }
+          });
     }
   }
 
@@ -130,22 +139,29 @@ public final class OperationStore {
     if (id.length() > 64) {
       return Optional.empty();
     }
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement select =
-            connection.prepareStatement("SELECT " + COLUMNS + " FROM operations WHERE id = ?")) {
-      select.setString(1, id);
-      try (ResultSet rows = select.executeQuery()) {
-        return rows.next()
-            ? Optional.of(new OperationRecord(row(rows), clock, persister))
-            : Optional.empty();
-      }
-    } catch (SQLException e) {
-      throw unavailable("Could not read operation", e);
-    }
+    return circuit.call(
+        "Could not read operation",
+        () -> {
+          try (Connection connection = dataSource.getConnection();
+              PreparedStatement select =
+                  connection.prepareStatement(
+                      "SELECT " + COLUMNS + " FROM operations WHERE id = ?")) {
+            select.setString(1, id);
+            try (ResultSet rows = select.executeQuery()) {
+              return rows.next()
+                  ? Optional.of(new OperationRecord(row(rows), clock, persister))
+                  : Optional.empty();
+            }
+          }
+        });
   }
 
   /** A page of operations as JSON, newest first, and the total count. */
   public Page page(int limit, int offset) {
+    return circuit.call("Could not list operations", () -> readPage(limit, offset));
+  }
+
+  private Page readPage(int limit, int offset) throws SQLException {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement select =
             connection.prepareStatement(
@@ -161,8 +177,6 @@ public final class OperationStore {
         }
       }
       return new Page(operations, count(connection));
-    } catch (SQLException e) {
-      throw unavailable("Could not list operations", e);
     }
   }
 
@@ -183,11 +197,13 @@ public final class OperationStore {
 
   /** Deletes finished operations older than the retention period, and beyond {@code max}. */
   public int purge() {
-    try (Connection connection = dataSource.getConnection()) {
-      return purge(connection, max);
-    } catch (SQLException e) {
-      throw unavailable("Could not purge operations", e);
-    }
+    return circuit.call(
+        "Could not purge operations",
+        () -> {
+          try (Connection connection = dataSource.getConnection()) {
+            return purge(connection, max);
+          }
+        });
   }
 
   private int purge(Connection connection, int keep) throws SQLException {
@@ -222,6 +238,13 @@ public final class OperationStore {
 
   private void save(OperationRecord record) {
     OperationRecord.Row row = record.row();
+    circuit.call("Could not store operation " + row.id(), () -> update(row));
+    if (row.state().isFinal()) {
+      active.remove(row.id());
+    }
+  }
+
+  private int update(OperationRecord.Row row) throws SQLException {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement update =
             connection.prepareStatement(
@@ -239,14 +262,11 @@ public final class OperationStore {
       update.setString(8, truncate(row.error(), 2048));
       update.setLong(9, row.updatedAt().toEpochMilli());
       update.setString(10, row.id());
-      if (update.executeUpdate() != 1) {
-        throw unavailable("Operation " + row.id() + " is no longer stored", null);
+      int updated = update.executeUpdate();
+      if (updated != 1) {
+        throw ApiException.unavailable("Operation " + row.id() + " is no longer stored");
       }
-    } catch (SQLException e) {
-      throw unavailable("Could not store operation " + row.id(), e);
-    }
-    if (row.state().isFinal()) {
-      active.remove(row.id());
+      return updated;
     }
   }
 
@@ -288,16 +308,5 @@ public final class OperationStore {
 
   private static String truncate(String value, int max) {
     return value == null || value.length() <= max ? value : value.substring(0, max);
-  }
-
-  /**
-   * The database failed: logs the cause (redacted) and returns the 503 the request gets; the
-   * operation keeps its previous state.
-   */
-  private static ApiException unavailable(String message, SQLException cause) {
-    if (cause != null) {
-      logger.warn("{}: {}", message, Redactor.redact(cause.toString()));
-    }
-    return ApiException.unavailable(message + "; the database is not available");
   }
 }

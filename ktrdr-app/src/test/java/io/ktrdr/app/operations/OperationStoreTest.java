@@ -3,15 +3,20 @@ package io.ktrdr.app.operations;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ktrdr.app.data.DatabaseCircuit;
 import io.ktrdr.app.http.ApiException;
+import io.opentelemetry.api.OpenTelemetry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,6 +26,12 @@ class OperationStoreTest {
 
   private final MutableClock clock = new MutableClock();
   private JdbcDataSource dataSource;
+  private final List<DatabaseCircuit> circuits = new ArrayList<>();
+
+  @AfterEach
+  void closeCircuits() {
+    circuits.forEach(DatabaseCircuit::close);
+  }
 
   /** A clock the test moves. */
   static final class MutableClock extends Clock {
@@ -49,7 +60,14 @@ class OperationStoreTest {
   }
 
   private OperationStore store(int max, Duration retention) throws Exception {
-    OperationStore store = new OperationStore(dataSource, clock, max, retention);
+    DatabaseCircuit circuit =
+        new DatabaseCircuit(
+            dataSource,
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(1),
+            OpenTelemetry.noop().getMeter("test"));
+    circuits.add(circuit);
+    OperationStore store = new OperationStore(dataSource, circuit, clock, max, retention);
     store.initialize();
     return store;
   }

@@ -32,16 +32,26 @@ public final class PostgresProcess implements AutoCloseable {
   public static final String USER = "ktrdr";
   public static final String PASSWORD = "pg-test-password-5f1d";
 
-  private final Process process;
+  private final List<String> command;
   private final Path directory;
   private final int port;
   private final Path log;
+  private volatile Process process;
 
-  private PostgresProcess(Process process, Path directory, int port, Path log) {
-    this.process = process;
+  private PostgresProcess(List<String> command, Path directory, int port, Path log)
+      throws IOException {
+    this.command = command;
     this.directory = directory;
     this.port = port;
     this.log = log;
+    this.process = launch();
+  }
+
+  private Process launch() throws IOException {
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .start();
   }
 
   /** The directory holding {@code initdb} and {@code postgres}. */
@@ -104,26 +114,22 @@ public final class PostgresProcess implements AutoCloseable {
                   "--encoding=UTF8",
                   "--no-sync")));
       int port = PrometheusProcess.freePort();
-      Process process =
-          new ProcessBuilder(
-                  asServerUser(
-                      root,
-                      List.of(
-                          bin.resolve("postgres").toString(),
-                          "-D",
-                          data.toString(),
-                          "-p",
-                          Integer.toString(port),
-                          "-k",
-                          sockets.toString(),
-                          "-c",
-                          "listen_addresses=127.0.0.1",
-                          "-c",
-                          "fsync=off")))
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile())
-              .start();
-      PostgresProcess server = new PostgresProcess(process, directory, port, log);
+      List<String> command =
+          asServerUser(
+              root,
+              List.of(
+                  bin.resolve("postgres").toString(),
+                  "-D",
+                  data.toString(),
+                  "-p",
+                  Integer.toString(port),
+                  "-k",
+                  sockets.toString(),
+                  "-c",
+                  "listen_addresses=127.0.0.1",
+                  "-c",
+                  "fsync=off"));
+      PostgresProcess server = new PostgresProcess(command, directory, port, log);
       server.awaitAccepting(Duration.ofSeconds(30));
       return server;
     } catch (IOException e) {
@@ -170,6 +176,35 @@ public final class PostgresProcess implements AutoCloseable {
       }
     }
     throw new AssertionError("PostgreSQL did not accept connections: " + last + "\n" + log());
+  }
+
+  /**
+   * Stops the server as an operator or a crash of the host would for clients: a fast shutdown
+   * (SIGINT to the postmaster: open connections are cut), waiting until it has exited.
+   */
+  public void stop() {
+    try {
+      String pid = Files.readAllLines(directory.resolve("data/postmaster.pid")).get(0).strip();
+      run(List.of("kill", "-INT", pid));
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        throw new AssertionError("PostgreSQL did not stop:\n" + log());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Starts the stopped server again on the same port and data; waits until it accepts. */
+  public void restart() {
+    try {
+      process = launch();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    awaitAccepting(Duration.ofSeconds(30));
   }
 
   /** The JDBC URL of the {@code postgres} database, without credentials. */
