@@ -333,8 +333,16 @@ public final class ApiServer implements AutoCloseable {
     catalog.get(
         PREFIX + "/operations",
         doc("operations", "Operations, newest first, a page at a time")
-            .query("limit", "page size, 1-500 (default 100)")
-            .query("offset", "operations to skip, 0-1000000 (default 0)"),
+            .query(
+                "limit",
+                "page size, 1-500 (default 100)",
+                Requests.LIMIT.min(),
+                Requests.LIMIT.max())
+            .query(
+                "offset",
+                "operations to skip, 0-1000000 (default 0)",
+                Requests.OFFSET.min(),
+                Requests.OFFSET.max()),
         ctx -> {
           requireReady(ready);
           int limit = Requests.LIMIT.parse(ctx.queryParam("limit"));
@@ -476,8 +484,16 @@ public final class ApiServer implements AutoCloseable {
     catalog.get(
         PREFIX + "/workers",
         doc("workers", "Registered workers and their health, a page at a time")
-            .query("limit", "page size, 1-500 (default 100)")
-            .query("offset", "workers to skip, 0-1000000 (default 0)"),
+            .query(
+                "limit",
+                "page size, 1-500 (default 100)",
+                Requests.LIMIT.min(),
+                Requests.LIMIT.max())
+            .query(
+                "offset",
+                "workers to skip, 0-1000000 (default 0)",
+                Requests.OFFSET.min(),
+                Requests.OFFSET.max()),
         ctx -> {
           int limit = Requests.LIMIT.parse(ctx.queryParam("limit"));
           int offset = Requests.OFFSET.parse(ctx.queryParam("offset"));
