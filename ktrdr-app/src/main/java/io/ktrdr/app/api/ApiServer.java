@@ -332,17 +332,7 @@ public final class ApiServer implements AutoCloseable {
         });
     catalog.get(
         PREFIX + "/operations",
-        doc("operations", "Operations, newest first, a page at a time")
-            .query(
-                "limit",
-                "page size, 1-500 (default 100)",
-                Requests.LIMIT.min(),
-                Requests.LIMIT.max())
-            .query(
-                "offset",
-                "operations to skip, 0-1000000 (default 0)",
-                Requests.OFFSET.min(),
-                Requests.OFFSET.max()),
+        paged(doc("operations", "Operations, newest first, a page at a time"), "operations"),
         ctx -> {
           requireReady(ready);
           int limit = Requests.LIMIT.parse(ctx.queryParam("limit"));
@@ -483,17 +473,7 @@ public final class ApiServer implements AutoCloseable {
         });
     catalog.get(
         PREFIX + "/workers",
-        doc("workers", "Registered workers and their health, a page at a time")
-            .query(
-                "limit",
-                "page size, 1-500 (default 100)",
-                Requests.LIMIT.min(),
-                Requests.LIMIT.max())
-            .query(
-                "offset",
-                "workers to skip, 0-1000000 (default 0)",
-                Requests.OFFSET.min(),
-                Requests.OFFSET.max()),
+        paged(doc("workers", "Registered workers and their health, a page at a time"), "workers"),
         ctx -> {
           int limit = Requests.LIMIT.parse(ctx.queryParam("limit"));
           int offset = Requests.OFFSET.parse(ctx.queryParam("offset"));
@@ -555,6 +535,22 @@ public final class ApiServer implements AutoCloseable {
           + PREFIX
           + "/openapi.json', dom_id: '#swagger-ui',"
           + " queryConfigEnabled: false, validatorUrl: null});\n";
+
+  /** The {@code limit} and {@code offset} parameters of a list route, with their ranges. */
+  private static RouteCatalog.DocBuilder paged(RouteCatalog.DocBuilder doc, String items) {
+    Requests.IntRange limit = Requests.LIMIT;
+    Requests.IntRange offset = Requests.OFFSET;
+    return doc.query(
+            "limit",
+            "page size, " + limit.min() + "-" + limit.max() + " (default " + limit.fallback() + ")",
+            limit.min(),
+            limit.max())
+        .query(
+            "offset",
+            items + " to skip, " + offset.min() + "-" + offset.max() + " (default 0)",
+            offset.min(),
+            offset.max());
+  }
 
   private static Map<String, Object> pageBody(
       String name, List<Map<String, Object>> items, long total, int limit, int offset) {
