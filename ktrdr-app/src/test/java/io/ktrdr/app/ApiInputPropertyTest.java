@@ -20,18 +20,12 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.ShrinkingMode;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -42,10 +36,27 @@ import tools.jackson.databind.json.JsonMapper;
  * are the fields of each request type. Values: integers at the 32- and 64-bit edges, huge,
  * negative, fractional, non-numeric, unicode (other scripts' digits, line separators), empty, and
  * malformed percent-encodings.
+ *
+ * <p>The corpus is drawn from a {@link SplittableRandom} with a fixed seed, so every run sends the
+ * same requests; {@code -Dktrdr.fuzz.seed=N} draws another corpus. A failure names the seed, the
+ * try and the request, and stops there (nothing is shrunk): the first failing request is the
+ * report.
  */
 class ApiInputPropertyTest {
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final Pattern PATH_PARAM = Pattern.compile("\\{([^}]+)}");
+
+  /** The system property that draws another corpus. */
+  private static final String SEED_PROPERTY = "ktrdr.fuzz.seed";
+
+  /** The default seed: a fixed one, so that a run repeats the previous one. */
+  private static final long DEFAULT_SEED = 20_261_202L;
+
+  /** Characters that end lines, strings or encodings, for {@link #anyString}. */
+  private static final String SEPARATORS = "\u2028\u2029\u0085\r\n\u0000\ufeff%\"\\";
+
+  /** Requests per run. */
+  private static final int TRIES = 3000;
 
   /** Every try must be done within this time of the first: the whole run is bounded. */
   private static final Duration BUDGET = Duration.ofMinutes(4);
@@ -69,7 +80,6 @@ class ApiInputPropertyTest {
   private static Cluster cluster;
   private static Cluster.WorkerHandle worker;
   private static List<Route> routes;
-  private static long firstTry;
 
   /** One route, as documented: where it is served, its parameters and its example body. */
   record Route(
@@ -89,7 +99,16 @@ class ApiInputPropertyTest {
     }
   }
 
-  @BeforeContainer
+  /** Draws one value (a string, or null for "leave it out") from the random source. */
+  @FunctionalInterface
+  interface Gen {
+    String next(SplittableRandom random);
+  }
+
+  /** A generator with its relative weight among the others of a {@link #frequency}. */
+  record Choice(int weight, Gen gen) {}
+
+  @BeforeAll
   static void start() {
     cluster = new Cluster(Map.of(), Map.of());
     worker = cluster.startWorker("fuzz-backtester", "backtesting", Duration.ofMillis(1));
@@ -105,56 +124,85 @@ class ApiInputPropertyTest {
         new Route(workerPort, "POST", "/backtests/start", List.of(), example, backtest, true));
     routes.add(
         new Route(workerPort, "DELETE", "/operations/{id}", List.of(), Map.of(), List.of(), true));
-    firstTry = System.nanoTime();
   }
 
-  @AfterContainer
+  @AfterAll
   static void stop() {
     if (cluster != null) {
       cluster.close();
     }
   }
 
-  @Property(tries = 3000, shrinking = ShrinkingMode.BOUNDED)
-  void noInputGivesAServerError(@ForAll("calls") Call call) {
-    assertThat(Duration.ofNanos(System.nanoTime() - firstTry)).isLessThan(BUDGET);
-    Answer answer = send(call);
-    assertThat(answer.status()).as(call.toString()).isBetween(200, 599);
-    if (answer.status() >= 500) {
-      // The only 5xx a request may cause: the documented 503 (no worker free, worker busy).
-      assertThat(answer.status()).as(call + " -> " + answer.body()).isEqualTo(503);
-      assertThat(answer.body()).containsAnyOf("\"error\":\"unavailable\"", "\"error\":\"busy\"");
+  @Test
+  void noInputGivesAServerError() {
+    long seed = seed();
+    System.out.println(
+        "ApiInputPropertyTest: seed "
+            + seed
+            + " (-D"
+            + SEED_PROPERTY
+            + "="
+            + seed
+            + " repeats it)");
+    SplittableRandom random = new SplittableRandom(seed);
+    List<Call> corpus = new ArrayList<>(TRIES);
+    for (int i = 0; i < TRIES; i++) {
+      Route route = routes.get(random.nextInt(routes.size()));
+      corpus.add(callOf(route, random));
     }
-    if (answer.status() >= 400) {
-      assertThat(answer.body()).as(call.toString()).contains("\"error\":", "\"message\":");
+    assertThat(corpus.stream().map(Call::route).distinct())
+        .as("seed %d: every route is in the corpus", seed)
+        .containsExactlyInAnyOrderElementsOf(routes);
+
+    long firstTry = System.nanoTime();
+    for (int i = 0; i < corpus.size(); i++) {
+      Call call = corpus.get(i);
+      String where = "seed " + seed + ", try " + (i + 1) + " of " + TRIES + ": " + call;
+      assertThat(Duration.ofNanos(System.nanoTime() - firstTry))
+          .as("%s: the %s budget for all tries is spent", where, BUDGET)
+          .isLessThan(BUDGET);
+      Answer answer = send(call, where);
+      assertThat(answer.status()).as(where).isBetween(200, 599);
+      if (answer.status() >= 500) {
+        // The only 5xx a request may cause: the documented 503 (no worker free, worker busy).
+        assertThat(answer.status()).as(where + " -> " + answer.body()).isEqualTo(503);
+        assertThat(answer.body())
+            .as(where)
+            .containsAnyOf("\"error\":\"unavailable\"", "\"error\":\"busy\"");
+      }
+      if (answer.status() >= 400) {
+        assertThat(answer.body()).as(where).contains("\"error\":", "\"message\":");
+      }
     }
   }
 
-  @Provide
-  Arbitrary<Call> calls() {
-    return Arbitraries.of(routes).flatMap(ApiInputPropertyTest::callsOf);
+  /** The seed of this run: {@value #SEED_PROPERTY} if set, else {@link #DEFAULT_SEED}. */
+  private static long seed() {
+    String value = System.getProperty(SEED_PROPERTY);
+    if (value == null || value.isBlank()) {
+      return DEFAULT_SEED;
+    }
+    try {
+      return Long.parseLong(value.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          SEED_PROPERTY + " must be a 64-bit decimal integer, was '" + value + "'", e);
+    }
   }
 
-  private static Arbitrary<Call> callsOf(Route route) {
+  private static Call callOf(Route route, SplittableRandom random) {
     List<String> pathParams = new ArrayList<>();
     Matcher matcher = PATH_PARAM.matcher(route.path());
     while (matcher.find()) {
       pathParams.add(matcher.group(1));
     }
-    List<Arbitrary<String>> parts = new ArrayList<>();
-    pathParams.forEach(p -> parts.add(textValue()));
-    route
-        .query()
-        .forEach(
-            q ->
-                parts.add(
-                    Arbitraries.frequencyOf(
-                        Tuple.of(3, textValue()), Tuple.of(1, Arbitraries.just(null)))));
-    route.fields().forEach(f -> parts.add(fieldValue(route.example().get(f))));
-    if (parts.isEmpty()) {
-      return Arbitraries.just(new Call(route, route.path(), null));
-    }
-    return Combinators.combine(parts).as(values -> call(route, pathParams, values));
+    Gen text = textValue();
+    Gen query = frequency(new Choice(3, text), new Choice(1, r -> null));
+    List<String> values = new ArrayList<>();
+    pathParams.forEach(p -> values.add(text.next(random)));
+    route.query().forEach(q -> values.add(query.next(random)));
+    route.fields().forEach(f -> values.add(fieldValue(route.example().get(f)).next(random)));
+    return call(route, pathParams, values);
   }
 
   private static Call call(Route route, List<String> pathParams, List<String> values) {
@@ -186,9 +234,9 @@ class ApiInputPropertyTest {
   }
 
   /** A query or path value, percent-encoded (or deliberately malformed). */
-  private static Arbitrary<String> textValue() {
-    Arbitrary<String> numbers =
-        Arbitraries.of(
+  private static Gen textValue() {
+    Gen numbers =
+        oneOf(
             "0",
             "-1",
             "1",
@@ -203,13 +251,12 @@ class ApiInputPropertyTest {
             "-2147483649",
             "9223372036854775807",
             "9223372036854775808");
-    Arbitrary<String> nearEdges =
-        Arbitraries.oneOf(
-                Arbitraries.integers().between(Integer.MAX_VALUE - 1000, Integer.MAX_VALUE),
-                Arbitraries.integers().between(Integer.MIN_VALUE, Integer.MIN_VALUE + 1000))
-            .map(String::valueOf);
-    Arbitrary<String> others =
-        Arbitraries.of(
+    Gen nearEdges =
+        frequency(
+            new Choice(1, between(Integer.MAX_VALUE - 1000, Integer.MAX_VALUE)),
+            new Choice(1, between(Integer.MIN_VALUE, Integer.MIN_VALUE + 1000)));
+    Gen others =
+        oneOf(
             "9".repeat(400),
             "1e400",
             "1.5",
@@ -238,22 +285,21 @@ class ApiInputPropertyTest {
             "op_backtest_0123456789ab",
             "AAPL",
             "1d");
-    Arbitrary<String> malformed =
-        Arbitraries.of("%ZZ", "%", "%C0%80", "%FF%FE", "%00", "%E2%80%A8", "a%2Fb", "..%2F..");
-    return Arbitraries.frequencyOf(
-        Tuple.of(4, numbers),
-        Tuple.of(2, nearEdges),
-        Tuple.of(2, others.map(ApiInputPropertyTest::encode)),
-        Tuple.of(1, Arbitraries.integers().map(String::valueOf)),
-        Tuple.of(1, Arbitraries.longs().map(String::valueOf)),
-        Tuple.of(1, Arbitraries.strings().all().ofMaxLength(40).map(ApiInputPropertyTest::encode)),
-        Tuple.of(1, malformed));
+    Gen malformed = oneOf("%ZZ", "%", "%C0%80", "%FF%FE", "%00", "%E2%80%A8", "a%2Fb", "..%2F..");
+    return frequency(
+        new Choice(4, numbers),
+        new Choice(2, nearEdges),
+        new Choice(2, r -> encode(others.next(r))),
+        new Choice(1, r -> String.valueOf(r.nextInt())),
+        new Choice(1, r -> String.valueOf(r.nextLong())),
+        new Choice(1, r -> encode(anyString(r, 40))),
+        new Choice(1, malformed));
   }
 
   /** A JSON body field: its example value, absent, or a hostile JSON value. */
-  private static Arbitrary<String> fieldValue(String example) {
-    Arbitrary<String> edges =
-        Arbitraries.of(
+  private static Gen fieldValue(String example) {
+    Gen edges =
+        oneOf(
             "0",
             "-1",
             "1",
@@ -291,21 +337,65 @@ class ApiInputPropertyTest {
             "\"1969-12-31T23:59:59Z\"",
             "\"running\"",
             "\"backtesting\"");
-    Arbitrary<String> hostile =
-        Arbitraries.frequencyOf(
-            Tuple.of(5, edges),
-            Tuple.of(2, Arbitraries.integers().map(String::valueOf)),
-            Tuple.of(2, Arbitraries.longs().map(String::valueOf)),
-            Tuple.of(
-                1,
-                Arbitraries.doubles()
-                    .filter(Double::isFinite)
-                    .map(d -> Double.toString(d).replace("Infinity", "1e999"))),
-            Tuple.of(
-                2,
-                Arbitraries.strings().all().ofMaxLength(40).map(s -> JSON.writeValueAsString(s))));
-    Arbitrary<String> kept = example == null ? Arbitraries.just(null) : Arbitraries.just(example);
-    return Arbitraries.frequencyOf(Tuple.of(3, hostile), Tuple.of(2, kept));
+    Gen hostile =
+        frequency(
+            new Choice(5, edges),
+            new Choice(2, r -> String.valueOf(r.nextInt())),
+            new Choice(2, r -> String.valueOf(r.nextLong())),
+            new Choice(1, r -> Double.toString(finiteDouble(r))),
+            new Choice(2, r -> JSON.writeValueAsString(anyString(r, 40))));
+    return frequency(new Choice(3, hostile), new Choice(2, r -> example));
+  }
+
+  private static Gen oneOf(String... values) {
+    return r -> values[r.nextInt(values.length)];
+  }
+
+  /** An integer from {@code min} to {@code max}, both included. */
+  private static Gen between(int min, int max) {
+    return r -> String.valueOf(r.nextLong(min, max + 1L));
+  }
+
+  private static Gen frequency(Choice... choices) {
+    int total = 0;
+    for (Choice choice : choices) {
+      total += choice.weight();
+    }
+    int sum = total;
+    return r -> {
+      int pick = r.nextInt(sum);
+      for (Choice choice : choices) {
+        pick -= choice.weight();
+        if (pick < 0) {
+          return choice.gen().next(r);
+        }
+      }
+      throw new AssertionError("weights sum to " + sum);
+    };
+  }
+
+  /**
+   * Up to {@code maxLength} chars of any kind: ASCII with controls, any UTF-16 unit (lone
+   * surrogates included), characters beyond the BMP, and the separators that break lines.
+   */
+  private static String anyString(SplittableRandom r, int maxLength) {
+    int length = r.nextInt(maxLength + 1);
+    StringBuilder s = new StringBuilder(length * 2);
+    for (int i = 0; i < length; i++) {
+      switch (r.nextInt(4)) {
+        case 0 -> s.append((char) r.nextInt(0x80));
+        case 1 -> s.append((char) r.nextInt(0x10000));
+        case 2 -> s.appendCodePoint(r.nextInt(0x10000, Character.MAX_CODE_POINT + 1));
+        default -> s.append(SEPARATORS.charAt(r.nextInt(SEPARATORS.length())));
+      }
+    }
+    return s.toString();
+  }
+
+  /** Any finite double: from its raw bits (every magnitude) or uniform in a small range. */
+  private static double finiteDouble(SplittableRandom r) {
+    double bits = Double.longBitsToDouble(r.nextLong());
+    return r.nextBoolean() && Double.isFinite(bits) ? bits : r.nextDouble(-1e6, 1e6);
   }
 
   private static String encode(String value) {
@@ -374,14 +464,18 @@ class ApiInputPropertyTest {
   /** A response: status and body (chunked framing left in: the test only looks for fields). */
   record Answer(int status, String body) {}
 
-  private static Answer send(Call call) {
+  private static Answer send(Call call, String where) {
     List<String> headers =
         call.route().cluster()
             ? List.of(
                 "Authorization: Bearer " + AppProcess.TEST_CLUSTER_SECRET,
                 "X-Ktrdr-Worker-Id: backtesting-1")
             : List.of();
-    return send(call.route().port(), call.route().method(), call.target(), call.body(), headers);
+    try {
+      return send(call.route().port(), call.route().method(), call.target(), call.body(), headers);
+    } catch (UncheckedIOException e) {
+      throw new AssertionError(where + ": " + e.getCause(), e);
+    }
   }
 
   /** One request on its own connection, sent as bytes (so malformed encodings reach the server). */
