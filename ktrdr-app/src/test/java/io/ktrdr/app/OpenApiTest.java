@@ -7,6 +7,7 @@ import io.javalin.router.ParsedEndpoint;
 import io.ktrdr.app.testing.Cluster;
 import java.net.http.HttpResponse;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -63,6 +64,19 @@ class OpenApiTest {
     assertThat(backtest.at("/requestBody/content/application~1json/example/symbol").asString())
         .isEqualTo("AAPL");
     assertThat(backtest.get("responses").propertyNames()).contains("202", "400", "404", "503");
+  }
+
+  @Test
+  void pageParametersAreIntegersWithTheirRange() {
+    JsonNode paths = json(cluster.api("GET", "/api/v1/openapi.json", null)).get("paths");
+    for (String path : List.of("/api/v1/operations", "/api/v1/workers")) {
+      JsonNode parameters = paths.get(path).get("get").get("parameters");
+      assertThat(parameters.findValuesAsString("name")).containsExactly("limit", "offset");
+      assertThat(parameters.get(0).get("schema").toString())
+          .isEqualTo("{\"type\":\"integer\",\"minimum\":1,\"maximum\":500}");
+      assertThat(parameters.get(1).get("schema").toString())
+          .isEqualTo("{\"type\":\"integer\",\"minimum\":0,\"maximum\":1000000}");
+    }
   }
 
   @Test

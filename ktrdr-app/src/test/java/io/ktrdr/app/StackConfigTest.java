@@ -390,7 +390,9 @@ class StackConfigTest {
         }
       }
     }
-    assertThat(alerts).hasSize(25).contains("Watchdog", "KtrdrErrorLogsRising", "KtrdrDatabaseDown");
+    assertThat(alerts)
+        .hasSize(25)
+        .contains("Watchdog", "KtrdrErrorLogsRising", "KtrdrDatabaseDown");
   }
 
   private static void checkAlert(JsonNode rule, String alert, Set<String> anchors, JsonNode tests) {

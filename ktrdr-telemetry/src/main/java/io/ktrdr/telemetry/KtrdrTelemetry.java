@@ -272,7 +272,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
         resource.getAttribute(SERVICE_NAME),
         options.tracing,
         describeTraceExport(properties),
-        options.metricsAuth,
+        options.metricsAuth.scheme(),
         options.jvmMetrics,
         options.histogramMode.key(),
         server == null ? "off" : "http://" + server.host() + ":" + server.port() + "/metrics");

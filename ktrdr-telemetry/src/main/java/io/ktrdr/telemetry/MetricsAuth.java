@@ -96,6 +96,14 @@ public final class MetricsAuth {
     return MessageDigest.isEqual(presented, expectedCredentials);
   }
 
+  /**
+   * The scheme alone ({@code none}, {@code basic} or {@code bearer}), for start-up lines: a user
+   * name is half a credential and stays out of logs.
+   */
+  String scheme() {
+    return kind.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
   /** The {@code WWW-Authenticate} header value sent with a 401. */
   String challenge() {
     return kind == Kind.BASIC

@@ -119,6 +119,27 @@ class EnvironmentTest {
   }
 
   @Test
+  void theStartUpLineNamesTheMetricsAuthSchemeButNotTheUser() {
+    try (LogCapture log = LogCapture.of(KtrdrTelemetry.class)) {
+      builder(Map.of()).metricsAuth(MetricsAuth.basic("scrape-admin", "pa55word")).build().close();
+      builder(Map.of()).metricsAuth(MetricsAuth.bearer("t0ken-value")).build().close();
+      List<String> ready =
+          log.messages(Level.INFO).stream().filter(l -> l.startsWith("Telemetry ready:")).toList();
+      assertThat(ready).hasSize(2);
+      assertThat(ready.get(0)).contains("metrics auth=basic,");
+      assertThat(ready.get(1)).contains("metrics auth=bearer,");
+      assertThat(ready)
+          .allSatisfy(
+              line ->
+                  assertThat(line)
+                      .doesNotContain("scrape-admin")
+                      .doesNotContain("pa55word")
+                      .doesNotContain("t0ken-value")
+                      .doesNotContain("user="));
+    }
+  }
+
+  @Test
   void closeIsFastWhenNothingIsPendingAndBoundedWhenTheCollectorHangs() {
     KtrdrTelemetry idle =
         builder(Map.of("KTRDR_METRICS_PORT", "0"))

@@ -302,7 +302,7 @@ public final class ApiServer implements AutoCloseable {
             .responds(404, "unknown symbol")
             .responds(503, "no backtesting worker available"),
         ctx -> {
-          Requests.BacktestRequest request = Json.body(ctx, Requests.BacktestRequest.class);
+          Requests.BacktestRequest request = Requests.body(ctx, Requests.BacktestRequest.class);
           Map<String, Object> parameters = Requests.validate(request);
           requireReady(ready);
           Requests.checkData(parameters, bars, request.slowPeriodOrDefault() + 1);
@@ -329,7 +329,7 @@ public final class ApiServer implements AutoCloseable {
             .responds(404, "unknown symbol")
             .responds(503, "no training worker available"),
         ctx -> {
-          Requests.TrainingRequest request = Json.body(ctx, Requests.TrainingRequest.class);
+          Requests.TrainingRequest request = Requests.body(ctx, Requests.TrainingRequest.class);
           Map<String, Object> parameters = Requests.validate(request);
           requireReady(ready);
           Requests.checkData(parameters, bars, request.lookbackOrDefault() + 2);
@@ -337,14 +337,11 @@ public final class ApiServer implements AutoCloseable {
         });
     catalog.get(
         PREFIX + "/operations",
-        doc("operations", "Operations, newest first, a page at a time")
-            .query("limit", "page size, 1-500 (default 100)")
-            .query("offset", "operations to skip (default 0)"),
+        paged(doc("operations", "Operations, newest first, a page at a time"), "operations"),
         ctx -> {
           requireReady(ready);
-          int limit = Requests.pageParameter(ctx.queryParam("limit"), "limit", 100, 1, 500);
-          int offset =
-              Requests.pageParameter(ctx.queryParam("offset"), "offset", 0, 0, Integer.MAX_VALUE);
+          int limit = Requests.LIMIT.parse(ctx.queryParam("limit"));
+          int offset = Requests.OFFSET.parse(ctx.queryParam("offset"));
           OperationStore.Page page = store.page(limit, offset);
           ctx.json(pageBody("operations", page.operations(), page.total(), limit, offset));
         });
@@ -399,7 +396,7 @@ public final class ApiServer implements AutoCloseable {
                 "Operation " + record.id() + " is not assigned to the worker sending this report");
           }
           Requests.ProgressReport report =
-              Requests.validate(Json.body(ctx, Requests.ProgressReport.class), MAX_RESULT);
+              Requests.validate(Requests.body(ctx, Requests.ProgressReport.class), MAX_RESULT);
           OperationState state = OperationState.parseFinalOrRunning(report.status());
           boolean applied =
               state == OperationState.RUNNING
@@ -481,13 +478,10 @@ public final class ApiServer implements AutoCloseable {
         });
     catalog.get(
         PREFIX + "/workers",
-        doc("workers", "Registered workers and their health, a page at a time")
-            .query("limit", "page size, 1-500 (default 100)")
-            .query("offset", "workers to skip (default 0)"),
+        paged(doc("workers", "Registered workers and their health, a page at a time"), "workers"),
         ctx -> {
-          int limit = Requests.pageParameter(ctx.queryParam("limit"), "limit", 100, 1, 500);
-          int offset =
-              Requests.pageParameter(ctx.queryParam("offset"), "offset", 0, 0, Integer.MAX_VALUE);
+          int limit = Requests.LIMIT.parse(ctx.queryParam("limit"));
+          int offset = Requests.OFFSET.parse(ctx.queryParam("offset"));
           List<Map<String, Object>> all = registry.toJson();
           List<Map<String, Object>> page =
               all.subList(Math.min(offset, all.size()), Math.min(offset + limit, all.size()));
@@ -546,6 +540,22 @@ public final class ApiServer implements AutoCloseable {
           + PREFIX
           + "/openapi.json', dom_id: '#swagger-ui',"
           + " queryConfigEnabled: false, validatorUrl: null});\n";
+
+  /** The {@code limit} and {@code offset} parameters of a list route, with their ranges. */
+  private static RouteCatalog.DocBuilder paged(RouteCatalog.DocBuilder doc, String items) {
+    Requests.IntRange limit = Requests.LIMIT;
+    Requests.IntRange offset = Requests.OFFSET;
+    return doc.query(
+            "limit",
+            "page size, " + limit.min() + "-" + limit.max() + " (default " + limit.fallback() + ")",
+            limit.min(),
+            limit.max())
+        .query(
+            "offset",
+            items + " to skip, " + offset.min() + "-" + offset.max() + " (default 0)",
+            offset.min(),
+            offset.max());
+  }
 
   private static Map<String, Object> pageBody(
       String name, List<Map<String, Object>> items, long total, int limit, int offset) {

@@ -24,7 +24,83 @@ public final class Requests {
 
   static final Instant MAX_DATE = Instant.parse("2100-01-01T00:00:00Z");
 
+  /** A numeric field's allowed values, checked before the value takes part in any arithmetic. */
+  record IntRange(String name, int min, int max, int fallback) {
+    /** What the field takes, for error messages: {@code an integer from 1 to 500}. */
+    String expected() {
+      return "an integer from " + min + " to " + max;
+    }
+
+    /** {@code value}, or the fallback when absent; 400 naming the field and the range otherwise. */
+    int check(Integer value) {
+      int result = value == null ? fallback : value;
+      if (result < min || result > max) {
+        throw ApiException.badRequest(
+            name + " must be between " + min + " and " + max + ", was " + result);
+      }
+      return result;
+    }
+
+    /**
+     * A query parameter: ASCII digits only (Integer.parseInt also takes other scripts' digits),
+     * within the range; the fallback when absent.
+     */
+    int parse(String value) {
+      if (value == null || value.isBlank()) {
+        return fallback;
+      }
+      if (!value.matches("[+-]?[0-9]{1,10}")) {
+        throw ApiException.badRequest(name + " must be " + expected());
+      }
+      long parsed = Long.parseLong(value);
+      if (parsed < min || parsed > max) {
+        throw ApiException.badRequest(name + " must be " + expected() + ", was " + value);
+      }
+      return (int) parsed;
+    }
+  }
+
+  /** Page size of the list routes. */
+  static final IntRange LIMIT = new IntRange("limit", 1, 500, 100);
+
+  /**
+   * Items to skip in the list routes. Bounded well below {@link Integer#MAX_VALUE} so that {@code
+   * offset + limit} cannot overflow (it did: {@code offset=2147483647} was a 500).
+   */
+  static final IntRange OFFSET = new IntRange("offset", 0, 1_000_000, 0);
+
+  static final IntRange FAST_PERIOD = new IntRange("fast_period", 1, 200, 10);
+  static final IntRange SLOW_PERIOD = new IntRange("slow_period", 2, 400, 30);
+  static final IntRange EPOCHS = new IntRange("epochs", 1, 1000, 50);
+  static final IntRange LOOKBACK = new IntRange("lookback", 1, 50, 5);
+
+  /**
+   * What each numeric body field takes, named in the 400 when a value is not even an integer (a
+   * string, a fraction, beyond 32 bits).
+   */
+  private static final Map<String, String> EXPECTED =
+      Map.of(
+          FAST_PERIOD.name(),
+          FAST_PERIOD.expected(),
+          SLOW_PERIOD.name(),
+          SLOW_PERIOD.expected(),
+          EPOCHS.name(),
+          EPOCHS.expected(),
+          LOOKBACK.name(),
+          LOOKBACK.expected(),
+          "initial_capital",
+          "a positive number up to 1e12",
+          "learning_rate",
+          "a number greater than 0 and at most 10",
+          "progress",
+          "a number from 0 to 1");
+
   private Requests() {}
+
+  /** The request body as {@code type}; a 400 for a wrong-typed field says what the field takes. */
+  static <T> T body(io.javalin.http.Context ctx, Class<T> type) {
+    return Json.body(ctx, type, EXPECTED::get);
+  }
 
   /** {@code POST /api/v1/backtests/start}. */
   public record BacktestRequest(
@@ -36,7 +112,7 @@ public final class Requests {
       Integer slowPeriod,
       Double initialCapital) {
     int slowPeriodOrDefault() {
-      return slowPeriod == null ? 30 : slowPeriod;
+      return slowPeriod == null ? SLOW_PERIOD.fallback() : slowPeriod;
     }
   }
 
@@ -50,7 +126,7 @@ public final class Requests {
       Double learningRate,
       Integer lookback) {
     int lookbackOrDefault() {
-      return lookback == null ? 5 : lookback;
+      return lookback == null ? LOOKBACK.fallback() : lookback;
     }
   }
 
@@ -68,8 +144,8 @@ public final class Requests {
   public static Map<String, Object> validate(BacktestRequest request) {
     Map<String, Object> parameters =
         common(request.symbol(), request.timeframe(), request.start(), request.end());
-    int fast = range("fast_period", request.fastPeriod(), 10, 1, 200);
-    int slow = range("slow_period", request.slowPeriod(), 30, 2, 400);
+    int fast = FAST_PERIOD.check(request.fastPeriod());
+    int slow = SLOW_PERIOD.check(request.slowPeriod());
     if (fast >= slow) {
       throw ApiException.badRequest(
           "fast_period (" + fast + ") must be smaller than slow_period (" + slow + ")");
@@ -88,8 +164,8 @@ public final class Requests {
   public static Map<String, Object> validate(TrainingRequest request) {
     Map<String, Object> parameters =
         common(request.symbol(), request.timeframe(), request.start(), request.end());
-    parameters.put("epochs", range("epochs", request.epochs(), 50, 1, 1000));
-    parameters.put("lookback", range("lookback", request.lookback(), 5, 1, 50));
+    parameters.put("epochs", EPOCHS.check(request.epochs()));
+    parameters.put("lookback", LOOKBACK.check(request.lookback()));
     double rate = request.learningRate() == null ? 0.1 : request.learningRate();
     if (!(rate > 0 && rate <= 10)) {
       throw ApiException.badRequest("learning_rate must be greater than 0 and at most 10");
@@ -110,8 +186,8 @@ public final class Requests {
     }
     Map<String, Object> parameters =
         type == OperationType.BACKTEST
-            ? validate(Json.convert(copy, BacktestRequest.class))
-            : validate(Json.convert(copy, TrainingRequest.class));
+            ? validate(Json.convert(copy, BacktestRequest.class, EXPECTED::get))
+            : validate(Json.convert(copy, TrainingRequest.class, EXPECTED::get));
     parameters.put("operation_id", id);
     return parameters;
   }
@@ -258,30 +334,5 @@ public final class Requests {
     if (start != null && end != null && start.isAfter(end)) {
       throw ApiException.badRequest("start (" + start + ") is after end (" + end + ")");
     }
-  }
-
-  static int pageParameter(String value, String name, int fallback, int min, int max) {
-    if (value == null || value.isBlank()) {
-      return fallback;
-    }
-    int parsed;
-    try {
-      parsed = Integer.parseInt(value);
-    } catch (NumberFormatException e) {
-      throw ApiException.badRequest(name + " must be an integer from " + min + " to " + max);
-    }
-    if (parsed < min || parsed > max) {
-      throw ApiException.badRequest(name + " must be an integer from " + min + " to " + max);
-    }
-    return parsed;
-  }
-
-  private static int range(String name, Integer value, int fallback, int min, int max) {
-    int result = value == null ? fallback : value;
-    if (result < min || result > max) {
-      throw ApiException.badRequest(
-          name + " must be between " + min + " and " + max + ", was " + result);
-    }
-    return result;
   }
 }

@@ -4,14 +4,14 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson3;
-import io.ktrdr.app.Redactor;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.InputCoercionException;
 import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.PropertyNamingStrategies;
@@ -20,7 +20,6 @@ import tools.jackson.databind.json.JsonMapper;
 
 /** JSON bodies and JSON errors, shared by the API and the workers. */
 public final class Json {
-  private static final Logger logger = LoggerFactory.getLogger(Json.class);
 
   /** The one mapper of the app: snake_case, and unknown fields are an error. */
   public static final JsonMapper MAPPER =
@@ -38,6 +37,14 @@ public final class Json {
    * catalog} in {@code Allow}; a 401 carries {@code WWW-Authenticate: Bearer}.
    */
   public static void configure(JavalinConfig config, RouteCatalog catalog) {
+    configure(config, catalog, new ServerErrors(Clock.systemUTC()));
+  }
+
+  /**
+   * As {@link #configure(JavalinConfig, RouteCatalog)}, unexpected failures logged by {@code
+   * errors}.
+   */
+  static void configure(JavalinConfig config, RouteCatalog catalog, ServerErrors errors) {
     config.jsonMapper(new JavalinJackson3(MAPPER, false));
     config.http.prefer405over404 = true;
     config.routes.exception(
@@ -71,11 +78,7 @@ public final class Json {
     config.routes.exception(
         Exception.class,
         (e, ctx) -> {
-          logger.error(
-              "Request failed: {} {}",
-              ctx.method(),
-              RequestGuard.abbreviate(ctx.path()),
-              Redactor.redact(e));
+          errors.failed(ctx.method().name(), ctx.path(), e);
           ctx.status(500).json(error("internal_error", "An internal error occurred"));
         });
     config.routes.error(
@@ -91,6 +94,14 @@ public final class Json {
 
   /** The request body as {@code type}; 400 with a clear message when missing or malformed. */
   public static <T> T body(Context ctx, Class<T> type) {
+    return body(ctx, type, field -> null);
+  }
+
+  /**
+   * The request body as {@code type}; a field of the wrong type gets a 400 that says what it takes
+   * ({@code expected} maps a field name to, say, {@code an integer from 1 to 200}, or null).
+   */
+  public static <T> T body(Context ctx, Class<T> type, Function<String, String> expected) {
     byte[] guarded = RequestGuard.body(ctx);
     String body = guarded != null ? new String(guarded, StandardCharsets.UTF_8) : ctx.body();
     if (body.isBlank()) {
@@ -103,16 +114,21 @@ public final class Json {
       }
       return value;
     } catch (JacksonException e) {
-      throw ApiException.badRequest(describe(e));
+      throw ApiException.badRequest(describe(e, expected));
     }
   }
 
   /** {@code value} (a parsed JSON object) as {@code type}; 400 naming the field otherwise. */
   public static <T> T convert(Object value, Class<T> type) {
+    return convert(value, type, field -> null);
+  }
+
+  /** As {@link #convert(Object, Class)}, the 400 saying what a wrong-typed field takes. */
+  public static <T> T convert(Object value, Class<T> type, Function<String, String> expected) {
     try {
       return MAPPER.convertValue(value, type);
     } catch (JacksonException e) {
-      throw ApiException.badRequest(describe(e));
+      throw ApiException.badRequest(describe(e, expected));
     }
   }
 
@@ -120,7 +136,7 @@ public final class Json {
    * What was wrong with a body, in the API's words: the field and the problem, never a Java type or
    * a parser's internals.
    */
-  static String describe(JacksonException e) {
+  static String describe(JacksonException e, Function<String, String> expected) {
     String field =
         e.getPath().stream()
             .map(
@@ -136,7 +152,17 @@ public final class Json {
           + "'"
           + (field.contains(".") ? " in " + field.substring(0, field.lastIndexOf('.')) : "");
     }
-    if (e instanceof StreamReadException read && read.getLocation() != null) {
+    if (e instanceof InputCoercionException coercion && field.isEmpty()) {
+      // A number beyond its field's type (2147483648 for an int) is a bad value, not bad JSON.
+      try {
+        field = String.valueOf(coercion.processor().currentName());
+      } catch (RuntimeException unknown) {
+        field = "";
+      }
+    }
+    if (e instanceof StreamReadException read
+        && !(e instanceof InputCoercionException)
+        && read.getLocation() != null) {
       return "Malformed JSON at line "
           + read.getLocation().getLineNr()
           + ", column "
@@ -145,7 +171,11 @@ public final class Json {
     if (field.isEmpty()) {
       return "The body must be a JSON object with the documented fields";
     }
-    return "Field '" + RequestGuard.abbreviate(field) + "' has the wrong type or value";
+    String takes = expected.apply(field);
+    return "Field '"
+        + RequestGuard.abbreviate(field)
+        + "' has the wrong type or value"
+        + (takes == null ? "" : ": expected " + takes);
   }
 
   /** The request body as a JSON object; 400 when missing or malformed. */

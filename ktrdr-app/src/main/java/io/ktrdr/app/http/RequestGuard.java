@@ -33,10 +33,11 @@ public final class RequestGuard {
   /** The whole body must arrive within this time, or the connection is closed (slow bodies). */
   static final Duration BODY_TIMEOUT = Duration.ofSeconds(5);
 
-  private static final ScheduledExecutorService DEADLINES =
+  /** The deadlines of slow bodies, and of slow request heads ({@link RequestHeadTimeout}). */
+  static final ScheduledExecutorService DEADLINES =
       Executors.newSingleThreadScheduledExecutor(
           runnable -> {
-            Thread thread = new Thread(runnable, "ktrdr-body-deadline");
+            Thread thread = new Thread(runnable, "ktrdr-http-deadline");
             thread.setDaemon(true);
             return thread;
           });

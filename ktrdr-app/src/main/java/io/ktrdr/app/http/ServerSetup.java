@@ -4,6 +4,7 @@ import io.javalin.config.JavalinConfig;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
@@ -40,6 +41,21 @@ public final class ServerSetup {
   /** Applies the shared settings and installs {@code catalog}'s routes behind {@code guard}. */
   public static void configure(
       JavalinConfig config, RouteCatalog catalog, RequestGuard guard, Duration idleTimeout) {
+    configure(config, catalog, guard, idleTimeout, Clock.systemUTC());
+  }
+
+  /**
+   * As {@link #configure(JavalinConfig, RouteCatalog, RequestGuard, Duration)}, with the clock that
+   * paces the logging of unexpected failures ({@link ServerErrors}).
+   */
+  static void configure(
+      JavalinConfig config,
+      RouteCatalog catalog,
+      RequestGuard guard,
+      Duration idleTimeout,
+      Clock errorClock) {
+    // Headers that never end are closed after the idle timeout too, however slowly they trickle.
+    RequestHeadTimeout headTimeout = new RequestHeadTimeout(idleTimeout);
     config.startup.showJavalinBanner = false;
     config.http.maxRequestSize = MAX_BODY;
     org.eclipse.jetty.util.thread.QueuedThreadPool threads =
@@ -48,13 +64,14 @@ public final class ServerSetup {
     config.jetty.threadPool = threads;
     // A client that goes away mid-body is its own failure, not the server's.
     config.jetty.clientAbortStatus = 400;
-    Json.configure(config, catalog);
+    Json.configure(config, catalog, new ServerErrors(errorClock));
     config.jetty.modifyHttpConfiguration(
         http -> {
           http.setIdleTimeout(idleTimeout.toMillis());
           http.setSendServerVersion(false);
           http.setSendXPoweredBy(false);
           http.setRequestHeaderSize(8 * 1024);
+          http.addCustomizer(headTimeout);
         });
     config.jetty.modifyServer(
         server -> {
@@ -68,6 +85,7 @@ public final class ServerSetup {
                     if (connector instanceof org.eclipse.jetty.server.AbstractConnector c) {
                       c.setIdleTimeout(idleTimeout.toMillis());
                     }
+                    connector.addEventListener(headTimeout);
                   }
                 }
               });

@@ -5,11 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ktrdr.app.data.DatabaseCircuit;
 import io.ktrdr.app.http.ApiException;
+import io.ktrdr.app.testing.MutableClock;
 import io.opentelemetry.api.OpenTelemetry;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -31,26 +29,6 @@ class OperationStoreTest {
   @AfterEach
   void closeCircuits() {
     circuits.forEach(DatabaseCircuit::close);
-  }
-
-  /** A clock the test moves. */
-  static final class MutableClock extends Clock {
-    Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
   }
 
   @BeforeEach

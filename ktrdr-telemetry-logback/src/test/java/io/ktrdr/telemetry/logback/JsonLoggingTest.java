@@ -277,4 +277,60 @@ class JsonLoggingTest {
                   + " operation_id=- - text line bars=\"?3\"?\n");
     }
   }
+
+  /** An alert name made to forge a field, and every character that can end a line. */
+  private static final String FORGED = "Q\" severity=\"critical\" forged_kv=\"1";
+
+  private static final String BREAKS = "a\nb\rc\u0085d\u2028e\u2029f\u0000g\th\\i";
+
+  @Test
+  void theTextFormatKeepsEachEventOnOneLineAndEachValueInItsQuotes() throws Exception {
+    configure("text");
+    logger
+        .atWarn()
+        .addKeyValue("alertname", FORGED)
+        .addKeyValue("note", BREAKS)
+        .log("Alert firing: " + BREAKS);
+    logger.error("failed", new IllegalStateException("line one\nline two\u2028three"));
+
+    String text = output.toString(StandardCharsets.UTF_8);
+    // \R: every Unicode line break (LF, CR, NEL, U+2028, U+2029, ...), as line-based tools see
+    // them.
+    List<String> lines = List.of(text.split("\\R"));
+    assertThat(lines).hasSize(2);
+    String alert = lines.get(0);
+    assertThat(alert)
+        .contains(
+            " - Alert firing: a\\nb\\rc\\u0085d\\u2028e\\u2029f\\u0000g\\th\\i ",
+            "alertname=\"Q\\\" severity=\\\"critical\\\" forged_kv=\\\"1\"",
+            "note=\"a\\nb\\rc\\u0085d\\u2028e\\u2029f\\u0000g\\th\\\\i\"");
+    // Read as key="value" pairs (quotes and backslashes escaped), the line has the real keys only.
+    List<String> keys = new ArrayList<>();
+    java.util.regex.Matcher pair =
+        java.util.regex.Pattern.compile("([\\w.-]+)=\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(alert);
+    while (pair.find()) {
+      keys.add(pair.group(1));
+    }
+    assertThat(keys).containsExactly("alertname", "note");
+    assertThat(lines.get(1))
+        .contains(" - failed  java.lang.IllegalStateException: line one\\nline two\\u2028three")
+        .contains("\\n\\tat io.ktrdr.telemetry.logback.JsonLoggingTest");
+  }
+
+  @Test
+  void theJsonFormatEscapesUnicodeLineSeparatorsAndStaysValid() throws Exception {
+    configure(null);
+    logger.atInfo().addKeyValue("alertname", FORGED).addKeyValue("note", BREAKS).log(BREAKS);
+
+    String text = output.toString(StandardCharsets.UTF_8);
+    assertThat(text).doesNotContain("\u0085", "\u2028", "\u2029");
+    assertThat(text).contains("\\u0085", "\\u2028", "\\u2029");
+    List<String> lines = List.of(text.split("\\R"));
+    assertThat(lines).hasSize(1);
+    JsonNode line = JSON.readTree(lines.get(0));
+    assertThat(line.get("message").asString()).isEqualTo(BREAKS);
+    assertThat(line.get("note").asString()).isEqualTo(BREAKS);
+    assertThat(line.get("alertname").asString()).isEqualTo(FORGED);
+    assertThat(line.has("forged_kv")).isFalse();
+  }
 }
