@@ -18,7 +18,7 @@ workers_list=${WORKERS:-100 300 600}
 interval=${INTERVAL:-5s}
 settle=${SETTLE:-60}
 measure=${MEASURE:-60}
-jar=ktrdr-app/target/ktrdr-app.jar
+jar=${JAR:-ktrdr-app/target/ktrdr-app.jar}
 out=benchmarks/target
 mkdir -p "$out"
 [ -f "$jar" ] || { echo "prometheus-sizing: $jar is missing: ./mvnw -B -q -DskipTests package -pl ktrdr-app -am" >&2; exit 1; }
@@ -40,6 +40,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 export KTRDR_CLUSTER_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 api_port=$(free_port)
@@ -49,17 +50,32 @@ KTRDR_ROLE=api KTRDR_PORT=$api_port KTRDR_MAX_WORKERS=5000 KTRDR_WORKER_HEALTH_I
   java -Xmx512m -jar "$jar" > "$work/api.log" 2>&1 &
 pids+=($!)
 until curl -sf "http://127.0.0.1:$api_port/api/v1/health/ready" >/dev/null; do sleep 1; done
-KTRDR_ROLE=worker KTRDR_WORKER_TYPE=backtesting KTRDR_WORKER_ID=backtest-worker-1 KTRDR_PORT=$worker_port \
+KTRDR_ROLE=worker KTRDR_SIMULATION_STEP_DELAY_MS=2 KTRDR_WORKER_TYPE=backtesting KTRDR_WORKER_ID=backtest-worker-1 KTRDR_PORT=$worker_port \
   KTRDR_API_URL=http://127.0.0.1:$api_port KTRDR_LOG_FORMAT=text OTEL_TRACES_EXPORTER=none \
   java -Xmx256m -jar "$jar" > "$work/worker.log" 2>&1 &
 pids+=($!)
-until curl -sf "http://127.0.0.1:$worker_port/metrics" > "$work/body.txt"; do sleep 1; done
+until curl -sf "http://127.0.0.1:$api_port/api/v1/workers" | grep -q backtest-worker-1; do sleep 1; done
+# One backtest first: the worker then also has its operation metrics, as in production.
+operation=
+for _ in $(seq 60); do  # until the API has checked the new worker's health
+  operation=$(curl -s -X POST -H 'Content-Type: application/json' -d '{"symbol":"AAPL","timeframe":"1d"}' \
+    "http://127.0.0.1:$api_port/api/v1/backtests/start" | sed -n 's/.*"operation_id":"\([^"]*\)".*/\1/p')
+  [ -n "$operation" ] && break
+  sleep 1
+done
+[ -n "$operation" ] || { echo "prometheus-sizing: no backtest could start" >&2; exit 1; }
+until curl -sf "http://127.0.0.1:$api_port/api/v1/operations/$operation" | grep -q '"status":"completed"'; do sleep 1; done
+curl -sf "http://127.0.0.1:$worker_port/metrics" > "$work/body.txt"
 series_per_worker=$(grep -vc '^#' "$work/body.txt")
 echo "prometheus-sizing: a real worker's /metrics: $series_per_worker series, $(wc -c < "$work/body.txt") bytes"
 
-query() { # instant query -> first value
+query() { # instant query -> the first value
   curl -sf "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode "query=$1" \
     | sed -n 's/.*"value":\[[0-9.]*,"\([^"]*\)"\].*/\1/p'
+}
+own() { # one of Prometheus' own metrics, from its /metrics
+  curl -sf "http://127.0.0.1:$prom_port/metrics" \
+    | awk -v name="$1" '$1 == name || index($1, name "{") == 1 {sum += $2} END {printf "%.0f\n", sum}'
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -73,8 +89,9 @@ for n in $workers_list; do
   java -Xmx256m benchmarks/prometheus-sizing/SimulatedWorkers.java "$work/body.txt" "$n" \
     "http://127.0.0.1:$api_port" "sim$n" < "$fleet_in" > "$work/fleet-$n.out" 2>&1 &
   fleet=$!
+  pids+=($fleet)
   exec {hold}>"$fleet_in"   # the fleet serves while this stays open
-  until grep -q "^ready $n" "$work/fleet-$n.out"; do
+  until grep -qs "^ready $n" "$work/fleet-$n.out"; do
     kill -0 "$fleet" 2>/dev/null || { cat "$work/fleet-$n.out" >&2; exit 1; }
     sleep 1
   done
@@ -95,15 +112,16 @@ YAML
   prometheus --config.file="$work/prometheus-$n.yml" --storage.tsdb.path="$work/data-$n" \
     --web.listen-address=127.0.0.1:$prom_port > "$work/prometheus-$n.log" 2>&1 &
   prom=$!
+  pids+=($prom)
   until curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/null; do sleep 1; done
   targets=$((n + 2))
   until [ "$(query 'count(up == 1)')" = "$targets" ]; do sleep 2; done
   sleep "$settle"
-  t0=$(cpu_ticks $prom); s0=$(query 'prometheus_tsdb_head_samples_appended_total'); start=$(date +%s.%N)
+  t0=$(cpu_ticks $prom); s0=$(own prometheus_tsdb_head_samples_appended_total); start=$(date +%s.%N)
   sleep "$measure"
-  t1=$(cpu_ticks $prom); s1=$(query 'prometheus_tsdb_head_samples_appended_total'); end=$(date +%s.%N)
+  t1=$(cpu_ticks $prom); s1=$(own prometheus_tsdb_head_samples_appended_total); end=$(date +%s.%N)
   rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$prom/status")
-  series=$(query 'prometheus_tsdb_head_series')
+  series=$(own prometheus_tsdb_head_series)
   awk -v n="$n" -v targets="$targets" -v series="$series" -v t0="$t0" -v t1="$t1" -v tck="$clk_tck" \
       -v s0="$s0" -v s1="$s1" -v start="$start" -v end="$end" -v rss="$rss_kib" -v iv="$interval_s" 'BEGIN {
     secs = end - start; cpu = (t1 - t0) / tck / secs; rate = (s1 - s0) / secs;
