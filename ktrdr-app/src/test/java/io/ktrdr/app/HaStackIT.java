@@ -7,6 +7,7 @@ import io.ktrdr.app.testing.AlertmanagerProcess;
 import io.ktrdr.app.testing.Cluster;
 import io.ktrdr.app.testing.DashboardQueries;
 import io.ktrdr.app.testing.ForeignTarget;
+import io.ktrdr.app.testing.Processes;
 import io.ktrdr.app.testing.PromQl;
 import io.ktrdr.app.testing.PrometheusProcess;
 import io.ktrdr.app.testing.Repo;
@@ -291,16 +292,7 @@ class HaStackIT {
       if (System.nanoTime() > deadline) {
         throw new AssertionError(what + " not within " + timeout);
       }
-      pause(100);
-    }
-  }
-
-  private static void pause(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
+      Processes.pause(100);
     }
   }
 

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -81,12 +80,7 @@ public final class AlertmanagerProcess implements AutoCloseable {
 
   /** Kills the process at once (SIGKILL), as a crash would; its directory stays. */
   public void kill() {
-    process.destroyForcibly();
-    try {
-      process.waitFor(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Processes.kill(process);
   }
 
   public Path directory() {
@@ -120,7 +114,7 @@ public final class AlertmanagerProcess implements AutoCloseable {
       } catch (UncheckedIOException notYet) {
         // still starting
       }
-      pause(100);
+      Processes.pause(100);
     }
     throw new AssertionError("Alertmanager not ready after 30 s:\n" + log());
   }
@@ -173,25 +167,8 @@ public final class AlertmanagerProcess implements AutoCloseable {
     }
   }
 
-  private static void pause(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-  }
-
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-    }
+    Processes.stop(process, Duration.ofSeconds(10));
   }
 }

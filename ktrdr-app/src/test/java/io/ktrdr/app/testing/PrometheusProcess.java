@@ -277,12 +277,7 @@ public final class PrometheusProcess implements AutoCloseable {
 
   /** Kills the process at once (SIGKILL), as a crash or a lost machine would. */
   public void kill() {
-    process.destroyForcibly();
-    try {
-      process.waitFor(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Processes.kill(process);
   }
 
   @Override

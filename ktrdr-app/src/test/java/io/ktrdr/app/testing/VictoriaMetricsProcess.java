@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -78,12 +77,7 @@ public final class VictoriaMetricsProcess implements AutoCloseable {
       } catch (UncheckedIOException notYet) {
         // starting
       }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
+      Processes.pause(100);
     }
     throw new AssertionError("VictoriaMetrics not ready after 30 s:\n" + log());
   }
@@ -126,19 +120,7 @@ public final class VictoriaMetricsProcess implements AutoCloseable {
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-    }
-    try (var files = Files.walk(directory)) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException ignored) {
-      // temp files only
-    }
+    Processes.stop(process, Duration.ofSeconds(10));
+    Processes.deleteRecursively(directory);
   }
 }
