@@ -10,7 +10,8 @@
 # benchmarks/target/prometheus-sizing.md.
 #   WORKERS="100 300 600" INTERVAL=5s SETTLE=60 MEASURE=60 benchmarks/prometheus-sizing.sh
 # Takes about (SETTLE + MEASURE + 30 s) per fleet size. Needs curl and a built jar
-# (./mvnw -B -q -DskipTests package -pl ktrdr-app -am). Everything listens on 127.0.0.1.
+# (./mvnw -B -q -DskipTests package -pl ktrdr-app -am; JAR=path uses another copy). Everything
+# listens on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
