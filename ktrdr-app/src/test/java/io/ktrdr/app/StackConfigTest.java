@@ -48,7 +48,11 @@ class StackConfigTest {
             "alertmanager",
             "mailpit",
             "victoriametrics",
-            "grafana");
+            "grafana",
+            // Profile ha.
+            "prometheus-1",
+            "alertmanager-1",
+            "alertmanager-2");
     for (Map.Entry<String, JsonNode> entry : services.properties()) {
       String name = entry.getKey();
       JsonNode service = entry.getValue();
@@ -259,6 +263,130 @@ class StackConfigTest {
     assertThat(job(local, "ktrdr-workers").at("/http_sd_configs/0/url").asString())
         .isEqualTo("http://127.0.0.1:8000/api/v1/workers/targets");
     assertThat(Repo.text("prometheus/prometheus.yml").split("credentials_file:", -1)).hasSize(3);
+  }
+
+  @Test
+  void theHaProfilePairsTwoReplicasWithThreeClusteredAlertmanagersAndADeduplicatingStore() {
+    JsonNode services = Repo.yaml("compose.yaml").get("services");
+    List<String> ha = new ArrayList<>();
+    services
+        .properties()
+        .forEach(
+            e -> {
+              if (e.getValue().path("profiles").toString().contains("\"ha\"")) {
+                ha.add(e.getKey());
+              }
+            });
+    assertThat(ha)
+        .containsExactlyInAnyOrder(
+            "prometheus-1", "alertmanager-1", "alertmanager-2", "victoriametrics");
+    // The default profile is what it was: its services have no profile and no cluster flags.
+    for (String service : List.of("prometheus", "alertmanager", "grafana")) {
+      assertThat(services.get(service).has("profiles")).as(service).isFalse();
+    }
+    assertThat(services.at("/alertmanager/command").toString()).doesNotContain("cluster");
+
+    // compose.ha.env makes the default prometheus replica 0 and Grafana read the store.
+    Map<String, String> env = new java.util.HashMap<>();
+    for (String line : Repo.text("compose.ha.env").split("\n")) {
+      if (!line.isBlank() && !line.startsWith("#")) {
+        env.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
+      }
+    }
+    assertThat(env)
+        .containsEntry("PROMETHEUS_CONFIG", "ha/prometheus-0.yml")
+        .containsEntry("KTRDR_GRAFANA_METRICS_URL", "http://victoriametrics:8428");
+    assertThat(services.at("/prometheus/volumes").toString())
+        .contains("./prometheus/ha:/etc/prometheus/ha:ro");
+    assertThat(services.at("/prometheus-1/command/0").asString())
+        .isEqualTo("--config.file=/etc/prometheus/ha/prometheus-1.yml");
+    assertThat(services.at("/grafana/environment/KTRDR_GRAFANA_METRICS_URL").asString())
+        .isEqualTo("${KTRDR_GRAFANA_METRICS_URL:-http://prometheus:9090}");
+    JsonNode datasources =
+        Repo.yaml("grafana-provisioning/datasources/datasources.yml").get("datasources");
+    assertThat(datasource(datasources, "prometheus").get("url").asString())
+        .isEqualTo("${KTRDR_GRAFANA_METRICS_URL}");
+
+    // Two replicas that differ only by the replica label, which neither alerts nor samples keep.
+    String zero = Repo.text("prometheus/ha/prometheus-0.yml");
+    String one = Repo.text("prometheus/ha/prometheus-1.yml");
+    assertThat(withoutComments(one).replace("replica: prometheus-1", "replica: prometheus-0"))
+        .isEqualTo(withoutComments(zero));
+    JsonNode replica0 = Repo.yaml("prometheus/ha/prometheus-0.yml");
+    JsonNode replica1 = Repo.yaml("prometheus/ha/prometheus-1.yml");
+    assertThat(replica0.at("/global/external_labels/replica").asString()).isEqualTo("prometheus-0");
+    assertThat(replica1.at("/global/external_labels/replica").asString()).isEqualTo("prometheus-1");
+    JsonNode relabel = replica0.at("/alerting/alert_relabel_configs");
+    JsonNode last = relabel.get(relabel.size() - 1);
+    assertThat(last.get("action").asString()).isEqualTo("labeldrop");
+    assertThat(last.get("regex").asString()).isEqualTo("replica");
+    assertThat(replica0.at("/remote_write/0/url").asString())
+        .isEqualTo("http://victoriametrics:8428/api/v1/write");
+    assertThat(replica0.at("/remote_write/0/write_relabel_configs/0/regex").asString())
+        .isEqualTo("replica");
+
+    // Every Alertmanager in each replica, each one by name (no load balancer).
+    List<String> alertmanagers = new ArrayList<>();
+    replica0
+        .at("/alerting/alertmanagers/0/static_configs/0/targets")
+        .forEach(t -> alertmanagers.add(t.asString()));
+    assertThat(alertmanagers)
+        .containsExactlyInAnyOrder(
+            "alertmanager:9093", "alertmanager-1:9093", "alertmanager-2:9093");
+    for (String name : List.of("alertmanager-1", "alertmanager-2")) {
+      List<String> peers = new ArrayList<>();
+      services.at("/" + name + "/command").forEach(c -> peers.add(c.asString()));
+      List<String> expected = new ArrayList<>();
+      for (String other : List.of("alertmanager", "alertmanager-1", "alertmanager-2")) {
+        if (!other.equals(name)) {
+          expected.add("--cluster.peer=" + other + ":9094");
+        }
+      }
+      assertThat(peers)
+          .as(name)
+          .containsAll(expected)
+          .contains("--cluster.listen-address=0.0.0.0:9094");
+    }
+
+    // The same scrapes as the single Prometheus, the stack's own jobs naming every member.
+    JsonNode single = Repo.yaml("prometheus/prometheus.yml");
+    for (String name : List.of("ktrdr-api", "ktrdr-workers", "jaeger", "grafana")) {
+      assertThat(job(replica0, name)).as(name).isEqualTo(job(single, name));
+    }
+    assertThat(job(replica0, "prometheus").at("/static_configs/0/targets").toString())
+        .isEqualTo("[\"prometheus:9090\",\"prometheus-1:9090\"]");
+    assertThat(replica0.get("rule_files").get(0).asString()).isEqualTo("../rules/*.rules.yml");
+
+    // The store deduplicates at the replicas' scrape interval.
+    assertThat(services.at("/victoriametrics/command").toString())
+        .contains("-dedup.minScrapeInterval=" + replica0.at("/global/scrape_interval").asString());
+    // The dead man's switch gets one heartbeat per replica.
+    JsonNode watchdog = Repo.yaml("prometheus/alertmanager.yml").at("/route/routes/0");
+    assertThat(watchdog.at("/matchers/0").asString()).isEqualTo("alertname=\"Watchdog\"");
+    assertThat(watchdog.get("group_by").toString()).contains("watchdog_replica");
+  }
+
+  @Test
+  void theShardTemplateKeepsEachWorkerOnOneShardAndStoresNoShardLabel() {
+    JsonNode shard = Repo.yaml("prometheus/shards/prometheus-shard.yml");
+    JsonNode workers = job(shard, "ktrdr-workers");
+    assertThat(workers.at("/relabel_configs/0/action").asString()).isEqualTo("hashmod");
+    assertThat(workers.at("/relabel_configs/0/modulus").asString()).isEqualTo("SHARD_COUNT");
+    assertThat(workers.at("/relabel_configs/1/action").asString()).isEqualTo("keep");
+    assertThat(workers.at("/relabel_configs/1/regex").asString()).isEqualTo("SHARD_INDEX");
+    assertThat(workers.at("/http_sd_configs/0/url").asString())
+        .isEqualTo(
+            job(Repo.yaml("prometheus/prometheus.yml"), "ktrdr-workers")
+                .at("/http_sd_configs/0/url")
+                .asString());
+    assertThat(shard.at("/remote_write/0/write_relabel_configs/0/regex").asString())
+        .isEqualTo("shard|replica");
+    assertThat(shard.has("rule_files")).as("shards evaluate no rules").isFalse();
+    assertThat(shard.has("alerting")).as("shards send no alerts").isFalse();
+  }
+
+  private static String withoutComments(String yaml) {
+    return yaml.replaceAll("(?m)^\\s*#.*\\n", "");
   }
 
   private static JsonNode job(JsonNode config, String name) {

@@ -12,8 +12,8 @@ import io.ktrdr.app.testing.PromQl;
 import io.ktrdr.app.testing.PrometheusProcess;
 import io.ktrdr.app.testing.Repo;
 import io.ktrdr.app.testing.SmtpSink;
+import io.ktrdr.app.testing.VictoriaMetricsProcess;
 import io.ktrdr.telemetry.testing.OtlpReceiver;
-import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,8 +68,7 @@ class StackIT {
   private static PrometheusProcess prometheus;
   private static AlertmanagerProcess alertmanager;
   private static ForeignTarget foreign;
-  private static Process victoriaMetrics;
-  private static int victoriaMetricsPort;
+  private static VictoriaMetricsProcess victoriaMetrics;
 
   @BeforeAll
   static void startStack() throws Exception {
@@ -111,7 +110,9 @@ class StackIT {
     running.add(foreign);
     alertmanager = AlertmanagerProcess.start(alertmanagerConfig());
     running.add(alertmanager);
-    startVictoriaMetrics();
+    // Debian's VictoriaMetrics, the long-term store of the compose profile.
+    victoriaMetrics = VictoriaMetricsProcess.start();
+    running.add(victoriaMetrics);
     prometheus =
         PrometheusProcess.start(
             prometheusPort, prometheusConfig(prometheusPort), "--enable-feature=exemplar-storage");
@@ -209,9 +210,9 @@ class StackIT {
         + foreign.address()
         + "']\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:"
         + alertmanager.port()
-        + "']\nremote_write:\n  - url: http://127.0.0.1:"
-        + victoriaMetricsPort
-        + "/api/v1/write\n    queue_config:\n      batch_send_deadline: 1s\n";
+        + "']\nremote_write:\n  - url: "
+        + victoriaMetrics.writeUrl()
+        + "\n    queue_config:\n      batch_send_deadline: 1s\n";
   }
 
   /** The shipped Alertmanager configuration, its webhook at this API, its mail at the sink. */
@@ -223,49 +224,6 @@ class StackIT {
             .replaceAll("group_wait: \\d+s", "group_wait: 1s");
     assertThat(config).doesNotContain("backend:8000", "mailpit:1025");
     return config;
-  }
-
-  /** Debian's VictoriaMetrics, the long-term store of the compose profile. */
-  private static void startVictoriaMetrics() throws IOException {
-    Path binary;
-    try {
-      binary = PrometheusProcess.binary("victoria-metrics");
-    } catch (AssertionError e) {
-      throw new AssertionError(
-          "victoria-metrics not found: run 'scripts/install-test-deps.sh'"
-              + " (apt-get install -y victoria-metrics)",
-          e);
-    }
-    victoriaMetricsPort = PrometheusProcess.freePort();
-    victoriaMetrics =
-        new ProcessBuilder(
-                binary.toString(),
-                "-storageDataPath=" + directory.resolve("victoria-metrics"),
-                "-httpListenAddr=127.0.0.1:" + victoriaMetricsPort,
-                "-retentionPeriod=1d",
-                // Answer with the newest samples (the default hides the last 30 s).
-                "-search.latencyOffset=0s",
-                "-loggerLevel=ERROR")
-            .redirectErrorStream(true)
-            .redirectOutput(directory.resolve("victoria-metrics.log").toFile())
-            .start();
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (System.nanoTime() < deadline) {
-      try {
-        if (send("GET", victoriaMetrics("/health"), null).statusCode() == 200) {
-          return;
-        }
-      } catch (RuntimeException notYet) {
-        // starting
-      }
-      assertThat(victoriaMetrics.isAlive()).as("victoria-metrics running").isTrue();
-      sleep(100);
-    }
-    throw new AssertionError("VictoriaMetrics not ready after 30 s");
-  }
-
-  private static String victoriaMetrics(String path) {
-    return "http://127.0.0.1:" + victoriaMetricsPort + path;
   }
 
   private static void driveTraffic() {
@@ -322,9 +280,6 @@ class StackIT {
       } catch (Exception ignored) {
         // best effort
       }
-    }
-    if (victoriaMetrics != null) {
-      victoriaMetrics.destroy();
     }
     if (receiver != null) {
       receiver.close();
@@ -652,7 +607,7 @@ class StackIT {
   @Order(8)
   void victoriaMetricsAnswersEveryDashboardQueryWithTheSameSeriesAndValues() {
     String prometheusUrl = prometheus.url();
-    String vmUrl = victoriaMetrics("");
+    String vmUrl = victoriaMetrics.url();
     // A time both have complete data for: remote_write delivered the newest sample Prometheus has.
     double time = System.currentTimeMillis() / 1000.0 - 2;
     String newest = "max(timestamp(up{job=~\"ktrdr-.*\"}))";

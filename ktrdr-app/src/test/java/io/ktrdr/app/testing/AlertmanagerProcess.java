@@ -9,7 +9,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+import java.util.List;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -36,21 +37,38 @@ public final class AlertmanagerProcess implements AutoCloseable {
    * Starts Alertmanager with {@code config} (a complete alertmanager.yml) and waits until ready.
    */
   public static AlertmanagerProcess start(String config) {
+    try {
+      return start(
+          config,
+          Files.createTempDirectory("ktrdr-alertmanager-"),
+          PrometheusProcess.freePort(),
+          List.of("--cluster.listen-address="));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Starts Alertmanager on {@code port} with its state in {@code directory} (the same directory and
+   * port again restart a stopped member as it was) and {@code flags} (e.g. the cluster's).
+   */
+  public static AlertmanagerProcess start(
+      String config, Path directory, int port, List<String> flags) {
     Path binary = PrometheusProcess.binary("prometheus-alertmanager");
     try {
-      Path directory = Files.createTempDirectory("ktrdr-alertmanager-");
       Path file = directory.resolve("alertmanager.yml");
       Files.writeString(file, config);
-      int port = PrometheusProcess.freePort();
+      List<String> command = new ArrayList<>();
+      command.add(binary.toString());
+      command.add("--config.file=" + file);
+      command.add("--storage.path=" + directory.resolve("data"));
+      command.add("--web.listen-address=127.0.0.1:" + port);
+      command.addAll(flags);
       Process process =
-          new ProcessBuilder(
-                  binary.toString(),
-                  "--config.file=" + file,
-                  "--storage.path=" + directory.resolve("data"),
-                  "--web.listen-address=127.0.0.1:" + port,
-                  "--cluster.listen-address=")
+          new ProcessBuilder(command)
               .redirectErrorStream(true)
-              .redirectOutput(directory.resolve("alertmanager.log").toFile())
+              .redirectOutput(
+                  ProcessBuilder.Redirect.appendTo(directory.resolve("alertmanager.log").toFile()))
               .start();
       AlertmanagerProcess alertmanager = new AlertmanagerProcess(process, directory, port);
       alertmanager.awaitReady();
@@ -58,6 +76,29 @@ public final class AlertmanagerProcess implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Kills the process at once (SIGKILL), as a crash would; its directory stays. */
+  public void kill() {
+    Processes.kill(process);
+  }
+
+  public Path directory() {
+    return directory;
+  }
+
+  /** GET on the v2 API ({@code /api/v2/status}, {@code /api/v2/silences}...), as JSON. */
+  public JsonNode get(String path) {
+    return JSON.readTree(send("GET", path, null).body());
+  }
+
+  /** Creates a silence (the v2 API's shape); returns its id. */
+  public String silence(String silenceJson) {
+    HttpResponse<String> response = send("POST", "/api/v2/silences", silenceJson);
+    if (response.statusCode() != 200) {
+      throw new AssertionError("Alertmanager refused the silence: " + response.body());
+    }
+    return JSON.readTree(response.body()).get("silenceID").asString();
   }
 
   private void awaitReady() {
@@ -73,7 +114,7 @@ public final class AlertmanagerProcess implements AutoCloseable {
       } catch (UncheckedIOException notYet) {
         // still starting
       }
-      pause(100);
+      Processes.pause(100);
     }
     throw new AssertionError("Alertmanager not ready after 30 s:\n" + log());
   }
@@ -126,25 +167,8 @@ public final class AlertmanagerProcess implements AutoCloseable {
     }
   }
 
-  private static void pause(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-  }
-
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-    }
+    Processes.stop(process, Duration.ofSeconds(10));
   }
 }

@@ -275,6 +275,11 @@ public final class PrometheusProcess implements AutoCloseable {
     }
   }
 
+  /** Kills the process at once (SIGKILL), as a crash or a lost machine would. */
+  public void kill() {
+    Processes.kill(process);
+  }
+
   @Override
   public void close() {
     process.destroy();
