@@ -78,6 +78,16 @@ class EdgeTracingIT {
   @ValueSource(strings = {"ignore_sampled", "new_root"})
   void aForcedSampledFlagDoesNotRaiseTheShareExported(String policy) {
     SplittableRandom random = new SplittableRandom(19);
+    if (policy.equals("ignore_sampled")) {
+      // The baseline: a trusting service exports every request its caller flags sampled.
+      assertThat(
+              serverSpans(
+                  Map.of(
+                      "OTEL_TRACES_SAMPLER", "parentbased_traceidratio",
+                      "OTEL_TRACES_SAMPLER_ARG", "0.01"),
+                  n -> randomTraceparent(random)))
+          .hasSize(REQUESTS);
+    }
     Set<String> callerTraces = ConcurrentHashMap.newKeySet();
     List<ReceivedSpan> spans =
         serverSpans(
@@ -104,14 +114,23 @@ class EdgeTracingIT {
   @ValueSource(strings = {"traceidratio", "parentbased_traceidratio"})
   void traceIdsChosenForTheRatioSamplerDoNotRaiseTheShareExported(String sampler) {
     // traceidratio samples when the low 64 bits are below ratio * 2^63: ...0001 always passes.
-    SplittableRandom random = new SplittableRandom(23);
+    Function<Integer, String> crafted =
+        n -> String.format("00-%016x0000000000000001-%016x-00", n + 1L, n + 1L);
+    if (sampler.equals("traceidratio")) {
+      // The baseline: a trusting service samples every one of them.
+      assertThat(
+              serverSpans(
+                  Map.of("OTEL_TRACES_SAMPLER", sampler, "OTEL_TRACES_SAMPLER_ARG", "0.01"),
+                  crafted))
+          .hasSize(REQUESTS);
+    }
     List<ReceivedSpan> spans =
         serverSpans(
             Map.of(
                 "OTEL_TRACES_SAMPLER", sampler,
                 "OTEL_TRACES_SAMPLER_ARG", "0.01",
                 "KTRDR_TRACES_INBOUND", "ignore_sampled"),
-            n -> String.format("00-%016x0000000000000001-%016x-00", random.nextLong() | 1, n + 1L));
+            crafted);
 
     assertThat(spans).hasSizeBetween(1, MAX_EXPORTED);
   }
