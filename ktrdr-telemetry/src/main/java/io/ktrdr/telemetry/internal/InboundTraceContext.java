@@ -354,7 +354,14 @@ public final class InboundTraceContext {
       Bounds bounds) {
     boolean hides = bounds.hidesBaggage() || bounds.hidesTraceState();
     Context context = delegate.extract(base, carrier, hides ? hiding : getter);
-    if (bounds.boundsBaggage() && !bounds.hidesBaggage()) {
+    if (bounds.hidesBaggage()) {
+      // Baggage in another format than W3C's header (a Jaeger or OT propagator) is dropped too.
+      Baggage baggage = Baggage.fromContext(context);
+      if (!baggage.isEmpty() && baggage != Baggage.fromContext(base)) {
+        count(baggage.size(), BAGGAGE_DROPPED);
+        context = context.with(Baggage.fromContext(base));
+      }
+    } else if (bounds.boundsBaggage()) {
       Baggage baggage = Baggage.fromContext(context);
       if (!baggage.isEmpty()) {
         Baggage kept = boundBaggage(baggage, bounds);

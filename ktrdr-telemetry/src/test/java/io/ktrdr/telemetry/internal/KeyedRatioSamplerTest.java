@@ -3,12 +3,15 @@ package io.ktrdr.telemetry.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ktrdr.telemetry.KtrdrTelemetry;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.context.Context;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.opentelemetry.sdk.trace.samplers.SamplingDecision;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -96,6 +99,56 @@ class KeyedRatioSamplerTest {
     long k0 = 0x0706050403020100L;
     long k1 = 0x0f0e0d0c0b0a0908L;
     assertThat(KeyedRatioSampler.sipHash24(k0, k1, k0, k1)).isEqualTo(0x3f2acc7f57c29bdbL);
+  }
+
+  private static String configuredSampler(Map<String, String> env) {
+    try (KtrdrTelemetry telemetry =
+        KtrdrTelemetry.builder().environment(env).shutdownHook(false).build()) {
+      return ((OpenTelemetrySdk) telemetry.openTelemetry())
+          .getSdkTracerProvider()
+          .getSampler()
+          .getDescription();
+    }
+  }
+
+  @Test
+  void isSelectedByOtelTracesSamplerAndReplacesTraceIdRatioAtTheEdge() {
+    assertThat(
+            configuredSampler(
+                Map.of(
+                    "OTEL_TRACES_SAMPLER",
+                    "keyed_traceidratio",
+                    "OTEL_TRACES_SAMPLER_ARG",
+                    "0.25")))
+        .isEqualTo("KeyedTraceIdRatioBased{0.250000}");
+    assertThat(
+            configuredSampler(
+                Map.of(
+                    "OTEL_TRACES_SAMPLER", "parentbased_traceidratio",
+                    "OTEL_TRACES_SAMPLER_ARG", "0.01",
+                    "KTRDR_TRACES_INBOUND", "new_root")))
+        .startsWith("ParentBased{root:KeyedTraceIdRatioBased{0.010000}");
+    // Trusting services keep what they configured.
+    assertThat(
+            configuredSampler(
+                Map.of(
+                    "OTEL_TRACES_SAMPLER", "parentbased_traceidratio",
+                    "OTEL_TRACES_SAMPLER_ARG", "0.01")))
+        .startsWith("ParentBased{root:TraceIdRatioBased{0.010000}");
+  }
+
+  @Test
+  void aRatioOutsideZeroToOneFailsStartUp() {
+    assertThatThrownBy(
+            () ->
+                configuredSampler(
+                    Map.of(
+                        "OTEL_TRACES_SAMPLER", "parentbased_keyed_traceidratio",
+                        "OTEL_TRACES_SAMPLER_ARG", "2")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "Invalid OpenTelemetry configuration (OTEL_* variables):"
+                + " otel.traces.sampler.arg=2.0: expected a ratio from 0 to 1");
   }
 
   @Test
