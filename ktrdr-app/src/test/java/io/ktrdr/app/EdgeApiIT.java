@@ -66,55 +66,24 @@ class EdgeApiIT {
               "OTEL_BSP_SCHEDULE_DELAY", "100",
               "OTEL_TRACES_SAMPLER", "parentbased_traceidratio",
               "OTEL_TRACES_SAMPLER_ARG", "0.01");
-      Map<String, String> apiEnv = new HashMap<>(telemetry);
-      apiEnv.put("KTRDR_PORT", Integer.toString(apiPort));
-      apiEnv.put("KTRDR_DATABASE_URL", "jdbc:h2:mem:edge;DB_CLOSE_DELAY=-1");
-      apiEnv.put("KTRDR_WORKER_HEALTH_INTERVAL_MS", "200");
-      Map<String, String> workerEnv = new HashMap<>(telemetry);
-      workerEnv.put("KTRDR_ROLE", "worker");
-      workerEnv.put("KTRDR_PORT", Integer.toString(workerPort));
-      workerEnv.put("KTRDR_WORKER_ID", "edge-worker-1");
-      workerEnv.put("KTRDR_API_URL", apiUrl);
-      workerEnv.put("KTRDR_WORKER_HEARTBEAT_MS", "200");
       List<ReceivedSpan> apiHealthSpans;
-      try (AppProcess api = AppProcess.start("api", apiEnv, directory);
-          AppProcess worker = AppProcess.start("worker", workerEnv, directory)) {
-        await(
-            "API ready and the worker registered",
-            () -> {
-              try {
-                return send("GET", apiUrl + "/api/v1/health/ready", null).statusCode() == 200
-                    && json(send("GET", apiUrl + "/api/v1/workers", null)).get("workers").size()
-                        == 1;
-              } catch (RuntimeException notYet) {
-                return false;
-              }
-            },
-            Duration.ofSeconds(40));
+      try (AppProcess api = startApi(telemetry, apiPort, "edge", directory);
+          AppProcess worker =
+              startWorker(telemetry, workerPort, apiUrl, "edge-worker-1", directory)) {
+        awaitCluster(apiUrl);
 
         // An operation started by a caller that names its own trace.
-        HttpResponse<String> started =
-            send(
-                "POST",
-                apiUrl + "/api/v1/backtests/start",
-                "{\"symbol\":\"AAPL\",\"timeframe\":\"1d\"}",
-                "traceparent",
-                "00-" + CALLER_TRACE + "-00f067aa0ba902b7-01",
-                "baggage",
-                baggage,
-                "tracestate",
-                traceState);
-        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
-        String id = json(started).get("operation_id").asString();
-        JsonNode[] done = new JsonNode[1];
-        await(
-            "the operation to complete",
-            () -> {
-              done[0] = json(send("GET", apiUrl + "/api/v1/operations/" + id, null));
-              return done[0].get("status").asString().equals("completed");
-            },
-            Duration.ofSeconds(30));
-        String traceId = done[0].get("trace_id").asString();
+        String traceId =
+            completedBacktest(
+                    apiUrl,
+                    "traceparent",
+                    "00-" + CALLER_TRACE + "-00f067aa0ba902b7-01",
+                    "baggage",
+                    baggage,
+                    "tracestate",
+                    traceState)
+                .get("trace_id")
+                .asString();
         assertThat(traceId).matches("[0-9a-f]{32}").isNotEqualTo(CALLER_TRACE);
 
         // Every request flagged sampled by its caller, each with its own trace id.
@@ -156,5 +125,116 @@ class EdgeApiIT {
       // Binomial(2000, 0.01): mean 20; 60 is nine standard deviations above.
       assertThat(apiHealthSpans).hasSizeLessThanOrEqualTo(60);
     }
+  }
+
+  @Test
+  void anOperationIsOneTraceOfTheApisOwnLinkedToTheCaller() throws Exception {
+    Path directory = Files.createTempDirectory("ktrdr-edge-trace-");
+    int apiPort = PrometheusProcess.freePort();
+    int workerPort = PrometheusProcess.freePort();
+    String apiUrl = "http://127.0.0.1:" + apiPort;
+    try (OtlpReceiver receiver = OtlpReceiver.start()) {
+      // Every trace sampled: the whole operation is exported.
+      Map<String, String> telemetry =
+          Map.of(
+              "OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint(), "OTEL_BSP_SCHEDULE_DELAY", "100");
+      try (AppProcess api = startApi(telemetry, apiPort, "edge-trace", directory);
+          AppProcess worker =
+              startWorker(telemetry, workerPort, apiUrl, "edge-worker-2", directory)) {
+        awaitCluster(apiUrl);
+        String traceId =
+            completedBacktest(
+                    apiUrl,
+                    "traceparent",
+                    "00-" + CALLER_TRACE + "-00f067aa0ba902b7-01",
+                    "baggage",
+                    "user=mallory")
+                .get("trace_id")
+                .asString();
+        assertThat(traceId).isNotEqualTo(CALLER_TRACE);
+        // The API's request, the worker's, and the worker's call back to the API's data route
+        // (trusted: it carries the cluster secret) are one trace, the API's.
+        for (String name :
+            List.of(
+                "POST /api/v1/backtests/start",
+                "POST /backtests/start",
+                "GET /api/v1/data/{symbol}/{timeframe}")) {
+          receiver.awaitSpans(
+              span -> span.traceId().equals(traceId) && span.name().equals(name),
+              1,
+              Duration.ofSeconds(15));
+        }
+        ReceivedSpan apiStart =
+            receiver
+                .awaitSpans(
+                    span -> span.name().equals("POST /api/v1/backtests/start"),
+                    1,
+                    Duration.ofSeconds(15))
+                .get(0);
+        assertThat(apiStart.parentSpanId()).isEmpty();
+        assertThat(apiStart.span().getLinksList()).hasSize(1);
+        assertThat(
+                java.util.HexFormat.of()
+                    .formatHex(apiStart.span().getLinksList().get(0).getTraceId().toByteArray()))
+            .isEqualTo(CALLER_TRACE);
+        assertThat(receiver.spans())
+            .noneSatisfy(span -> assertThat(span.traceId()).isEqualTo(CALLER_TRACE));
+      }
+    }
+  }
+
+  /** Starts a backtest with the caller's {@code headers} and waits for it: its final JSON. */
+  private static JsonNode completedBacktest(String apiUrl, String... headers) {
+    HttpResponse<String> started =
+        send(
+            "POST",
+            apiUrl + "/api/v1/backtests/start",
+            "{\"symbol\":\"AAPL\",\"timeframe\":\"1d\"}",
+            headers);
+    assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+    String id = json(started).get("operation_id").asString();
+    JsonNode[] done = new JsonNode[1];
+    await(
+        "the operation to complete",
+        () -> {
+          done[0] = json(send("GET", apiUrl + "/api/v1/operations/" + id, null));
+          return done[0].get("status").asString().equals("completed");
+        },
+        Duration.ofSeconds(30));
+    return done[0];
+  }
+
+  private static AppProcess startApi(
+      Map<String, String> telemetry, int port, String database, Path directory) {
+    Map<String, String> env = new HashMap<>(telemetry);
+    env.put("KTRDR_PORT", Integer.toString(port));
+    env.put("KTRDR_DATABASE_URL", "jdbc:h2:mem:" + database + ";DB_CLOSE_DELAY=-1");
+    env.put("KTRDR_WORKER_HEALTH_INTERVAL_MS", "200");
+    return AppProcess.start("api", env, directory);
+  }
+
+  private static AppProcess startWorker(
+      Map<String, String> telemetry, int port, String apiUrl, String id, Path directory) {
+    Map<String, String> env = new HashMap<>(telemetry);
+    env.put("KTRDR_ROLE", "worker");
+    env.put("KTRDR_PORT", Integer.toString(port));
+    env.put("KTRDR_WORKER_ID", id);
+    env.put("KTRDR_API_URL", apiUrl);
+    env.put("KTRDR_WORKER_HEARTBEAT_MS", "200");
+    return AppProcess.start("worker", env, directory);
+  }
+
+  private static void awaitCluster(String apiUrl) {
+    await(
+        "API ready and the worker registered",
+        () -> {
+          try {
+            return send("GET", apiUrl + "/api/v1/health/ready", null).statusCode() == 200
+                && json(send("GET", apiUrl + "/api/v1/workers", null)).get("workers").size() == 1;
+          } catch (RuntimeException notYet) {
+            return false;
+          }
+        },
+        Duration.ofSeconds(40));
   }
 }
