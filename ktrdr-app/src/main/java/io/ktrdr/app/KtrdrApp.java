@@ -2,6 +2,7 @@ package io.ktrdr.app;
 
 import io.ktrdr.app.api.ApiServer;
 import io.ktrdr.app.worker.WorkerServer;
+import io.ktrdr.telemetry.InboundTraces;
 import io.ktrdr.telemetry.KtrdrTelemetry;
 import io.ktrdr.telemetry.KtrdrTelemetryBuilder;
 import io.ktrdr.telemetry.config.EnvConfig;
@@ -71,6 +72,10 @@ public final class KtrdrApp {
               .shutdownTimeout(SHUTDOWN_TIMEOUT);
       if (worker) {
         builder.workerId(config.workerId());
+      } else {
+        // The API faces users: a caller neither picks what is traced nor gives us its trace id,
+        // baggage or tracestate (KTRDR_TRACES_INBOUND overrides; workers trust the API).
+        builder.tracesInbound(InboundTraces.NEW_ROOT);
       }
       telemetry = builder.build();
       // JSON log lines with the service context; the JVM exits right after, so it is not closed.

@@ -1,6 +1,7 @@
 package io.ktrdr.telemetry;
 
 import io.ktrdr.telemetry.config.EnvConfig;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,6 +37,15 @@ final class EnvironmentLayer {
   static final String TRACES_KEEP_ERRORS = "KTRDR_TRACES_KEEP_ERRORS";
   static final String TRACES_KEEP_SLOWER_THAN = "KTRDR_TRACES_KEEP_SLOWER_THAN";
   static final String TRACES_BUFFER_MAX_SPANS = "KTRDR_TRACES_BUFFER_MAX_SPANS";
+  static final String TRACES_INBOUND = "KTRDR_TRACES_INBOUND";
+  static final String TRACES_INBOUND_BAGGAGE_KEYS = "KTRDR_TRACES_INBOUND_BAGGAGE_KEYS";
+  static final String TRACES_INBOUND_BAGGAGE_MAX_ENTRIES =
+      "KTRDR_TRACES_INBOUND_BAGGAGE_MAX_ENTRIES";
+  static final String TRACES_INBOUND_BAGGAGE_MAX_BYTES = "KTRDR_TRACES_INBOUND_BAGGAGE_MAX_BYTES";
+  static final String TRACES_INBOUND_TRACESTATE_MAX_ENTRIES =
+      "KTRDR_TRACES_INBOUND_TRACESTATE_MAX_ENTRIES";
+  static final String TRACES_INBOUND_TRACESTATE_MAX_CHARS =
+      "KTRDR_TRACES_INBOUND_TRACESTATE_MAX_CHARS";
 
   static final String PROMETHEUS_HOST = "OTEL_EXPORTER_PROMETHEUS_HOST";
   static final String PROMETHEUS_PORT = "OTEL_EXPORTER_PROMETHEUS_PORT";
@@ -65,7 +75,13 @@ final class EnvironmentLayer {
           NATIVE_HISTOGRAM_MAX_SCALE,
           TRACES_KEEP_ERRORS,
           TRACES_KEEP_SLOWER_THAN,
-          TRACES_BUFFER_MAX_SPANS);
+          TRACES_BUFFER_MAX_SPANS,
+          TRACES_INBOUND,
+          TRACES_INBOUND_BAGGAGE_KEYS,
+          TRACES_INBOUND_BAGGAGE_MAX_ENTRIES,
+          TRACES_INBOUND_BAGGAGE_MAX_BYTES,
+          TRACES_INBOUND_TRACESTATE_MAX_ENTRIES,
+          TRACES_INBOUND_TRACESTATE_MAX_CHARS);
 
   /** {@code OTEL_*} keys honoured as they are named. */
   static final List<String> OTEL_KEYS =
@@ -152,6 +168,7 @@ final class EnvironmentLayer {
             KtrdrTelemetryBuilder.MAX_TRACES_BUFFER_SPANS,
             "an integer 1-" + KtrdrTelemetryBuilder.MAX_TRACES_BUFFER_SPANS)
         .ifPresent(builder::tracesBufferMaxSpans);
+    inbound(env, builder);
     // Read by ktrdr-telemetry-logback's configuration; validated here so a typo fails start-up.
     env.oneOf(LOG_FORMAT, "json", "text");
     env.oneOf(LOG_LEVEL, "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
@@ -200,6 +217,37 @@ final class EnvironmentLayer {
               + ": expected one of them, or the same value");
     }
     return value.isPresent() ? value : otelValue;
+  }
+
+  /** The inbound trace context policy and its bounds ({@code KTRDR_TRACES_INBOUND*}). */
+  private static void inbound(EnvConfig env, KtrdrTelemetryBuilder builder) {
+    env.oneOf(TRACES_INBOUND, "trust", "ignore_sampled", "new_root")
+        .map(InboundTraces::parse)
+        .ifPresent(builder::tracesInbound);
+    env.string(TRACES_INBOUND_BAGGAGE_KEYS)
+        .ifPresent(
+            raw -> {
+              List<String> keys = new ArrayList<>();
+              for (String part : raw.split(",", -1)) {
+                String key = part.trim();
+                if (!KtrdrTelemetryBuilder.isBaggageKey(key)) {
+                  throw EnvConfig.invalid(
+                      TRACES_INBOUND_BAGGAGE_KEYS,
+                      raw,
+                      "a comma-separated list of baggage keys (W3C tokens), or *");
+                }
+                keys.add(key);
+              }
+              builder.tracesInboundBaggageKeys(keys);
+            });
+    env.integer(TRACES_INBOUND_BAGGAGE_MAX_ENTRIES, 0, 180, "an integer 0-180")
+        .ifPresent(builder::tracesInboundBaggageMaxEntries);
+    env.integer(TRACES_INBOUND_BAGGAGE_MAX_BYTES, 0, 8192, "an integer 0-8192")
+        .ifPresent(builder::tracesInboundBaggageMaxBytes);
+    env.integer(TRACES_INBOUND_TRACESTATE_MAX_ENTRIES, 0, 32, "an integer 0-32")
+        .ifPresent(builder::tracesInboundTraceStateMaxEntries);
+    env.integer(TRACES_INBOUND_TRACESTATE_MAX_CHARS, 0, 512, "an integer 0-512")
+        .ifPresent(builder::tracesInboundTraceStateMaxChars);
   }
 
   /** {@code name=mode} pairs separated by commas, e.g. {@code ktrdr.operation.duration=classic}. */

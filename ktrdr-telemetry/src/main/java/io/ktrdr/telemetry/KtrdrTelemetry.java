@@ -1,6 +1,7 @@
 package io.ktrdr.telemetry;
 
 import io.ktrdr.telemetry.internal.ExportReporter;
+import io.ktrdr.telemetry.internal.InboundTraceContext;
 import io.ktrdr.telemetry.internal.ScrapeReader;
 import io.ktrdr.telemetry.internal.TelemetryErrors;
 import io.ktrdr.telemetry.internal.TraceKeeper;
@@ -220,6 +221,12 @@ public final class KtrdrTelemetry implements AutoCloseable {
             .addMetricExporterCustomizer(
                 (exporter, config) ->
                     metricReporter.wrap(QuickExit.metrics(exporter, metricReporter, config)));
+    // Inbound trace context at the edge: bounded propagation, and the caller's flag ignored.
+    InboundTraceContext.Settings inboundSettings = options.inboundSettings();
+    if (options.tracesInbound == InboundTraces.IGNORE_SAMPLED) {
+      autoconfigure.addSamplerCustomizer(
+          (sampler, config) -> InboundTraceContext.ignoringUntrustedFlags(sampler));
+    }
     TraceKeeper keeper = traceKeeper(options, properties);
     if (keeper != null) {
       autoconfigure
@@ -246,6 +253,15 @@ public final class KtrdrTelemetry implements AutoCloseable {
     selfMeter.set(meter);
     if (options.tracing) {
       ExportReporter.droppedSpansCounter(meter);
+    }
+    if (inboundSettings.changesAnything()) {
+      InboundTraceContext inbound = InboundTraceContext.create(inboundSettings);
+      inbound.bindMetrics(meter);
+      inbound.register(sdk);
+      logger.info(
+          "Inbound trace context: {}; sampler {}",
+          inboundSettings.describe(),
+          properties.getOrDefault("otel.traces.sampler", "parentbased_always_on"));
     }
     if (keeper != null) {
       keeper.bindMetrics(meter);
@@ -359,6 +375,11 @@ public final class KtrdrTelemetry implements AutoCloseable {
     }
     if (config.getString("otel.logs.exporter") == null) {
       properties.put("otel.logs.exporter", options.exportLogs && endpoint ? "otlp" : "none");
+    }
+    if (options.tracing && options.tracesInbound != InboundTraces.TRUST) {
+      // A caller chooses the trace id bits traceidratio reads: at the edge, hash them with a key.
+      String sampler = properties.getOrDefault("otel.traces.sampler", "parentbased_always_on");
+      properties.put("otel.traces.sampler", InboundTraceContext.edgeSampler(sampler));
     }
     // Prometheus is served by this library (handler or standalone server), never by autoconfigure.
     List<String> metricExporters = new ArrayList<>(config.getList("otel.metrics.exporter"));
@@ -531,5 +552,6 @@ public final class KtrdrTelemetry implements AutoCloseable {
           shutdownTimeout.toMillis());
     }
     registry.clear();
+    InboundTraceContext.unregister(sdk);
   }
 }

@@ -1,10 +1,13 @@
 package io.ktrdr.telemetry;
 
+import io.ktrdr.telemetry.internal.InboundTraceContext;
 import io.ktrdr.telemetry.internal.TraceKeeper;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -42,6 +45,13 @@ public final class KtrdrTelemetryBuilder {
   boolean tracesKeepErrors;
   @Nullable Duration tracesKeepSlowerThan;
   int tracesBufferMaxSpans = TraceKeeper.DEFAULT_MAX_SPANS;
+  // Inbound trace context (edge services); -1 and null: the policy's default.
+  InboundTraces tracesInbound = InboundTraces.TRUST;
+  @Nullable Set<String> tracesInboundBaggageKeys;
+  int tracesInboundBaggageMaxEntries = -1;
+  int tracesInboundBaggageMaxBytes = -1;
+  int tracesInboundTraceStateMaxEntries = -1;
+  int tracesInboundTraceStateMaxChars = -1;
 
   static final int DEFAULT_NATIVE_MAX_BUCKETS = 160;
   static final int DEFAULT_NATIVE_MAX_SCALE = 20;
@@ -73,6 +83,12 @@ public final class KtrdrTelemetryBuilder {
     copy.tracesKeepErrors = tracesKeepErrors;
     copy.tracesKeepSlowerThan = tracesKeepSlowerThan;
     copy.tracesBufferMaxSpans = tracesBufferMaxSpans;
+    copy.tracesInbound = tracesInbound;
+    copy.tracesInboundBaggageKeys = tracesInboundBaggageKeys;
+    copy.tracesInboundBaggageMaxEntries = tracesInboundBaggageMaxEntries;
+    copy.tracesInboundBaggageMaxBytes = tracesInboundBaggageMaxBytes;
+    copy.tracesInboundTraceStateMaxEntries = tracesInboundTraceStateMaxEntries;
+    copy.tracesInboundTraceStateMaxChars = tracesInboundTraceStateMaxChars;
     return copy;
   }
 
@@ -310,6 +326,117 @@ public final class KtrdrTelemetryBuilder {
     }
     this.tracesBufferMaxSpans = maxSpans;
     return this;
+  }
+
+  /**
+   * How requests' trace context is treated: {@link InboundTraces#TRUST} (the caller's context is
+   * the parent), or, for a service that faces untrusted callers, {@link
+   * InboundTraces#IGNORE_SAMPLED} or {@link InboundTraces#NEW_ROOT}; at the edge, baggage and
+   * {@code tracestate} are dropped unless allowed below, and {@code traceidratio} samplers become
+   * keyed ones. Default {@code TRUST}. Overridden by {@code KTRDR_TRACES_INBOUND}.
+   */
+  public KtrdrTelemetryBuilder tracesInbound(InboundTraces policy) {
+    this.tracesInbound = Objects.requireNonNull(policy, "policy");
+    return this;
+  }
+
+  /**
+   * The baggage keys accepted from callers (and so forwarded downstream); others are dropped and
+   * counted. {@code *} accepts every key. Default: every key ({@code TRUST}), none at the edge.
+   * Overridden by {@code KTRDR_TRACES_INBOUND_BAGGAGE_KEYS}.
+   */
+  public KtrdrTelemetryBuilder tracesInboundBaggageKeys(Collection<String> keys) {
+    Objects.requireNonNull(keys, "keys");
+    for (String key : keys) {
+      if (!isBaggageKey(key) && !"*".equals(key)) {
+        throw new IllegalArgumentException(
+            "tracesInboundBaggageKeys must be baggage keys (W3C tokens) or *, was " + key);
+      }
+    }
+    this.tracesInboundBaggageKeys = Set.copyOf(keys);
+    return this;
+  }
+
+  /**
+   * The most baggage entries accepted from a caller, 0-180 (0 drops all; OpenTelemetry's propagator
+   * reads at most 64). Default 64, 8 at the edge. Overridden by {@code
+   * KTRDR_TRACES_INBOUND_BAGGAGE_MAX_ENTRIES}.
+   */
+  public KtrdrTelemetryBuilder tracesInboundBaggageMaxEntries(int maxEntries) {
+    this.tracesInboundBaggageMaxEntries =
+        inRange(
+            maxEntries, InboundTraceContext.MAX_BAGGAGE_ENTRIES, "tracesInboundBaggageMaxEntries");
+    return this;
+  }
+
+  /**
+   * The most bytes of baggage ({@code key=value} entries) accepted from a caller, 0-8192. Default
+   * 8192, 512 at the edge. Overridden by {@code KTRDR_TRACES_INBOUND_BAGGAGE_MAX_BYTES}.
+   */
+  public KtrdrTelemetryBuilder tracesInboundBaggageMaxBytes(int maxBytes) {
+    this.tracesInboundBaggageMaxBytes =
+        inRange(maxBytes, InboundTraceContext.MAX_BAGGAGE_BYTES, "tracesInboundBaggageMaxBytes");
+    return this;
+  }
+
+  /**
+   * The most {@code tracestate} entries accepted from a caller, 0-32 (0 drops it). Default 32, 0 at
+   * the edge. Overridden by {@code KTRDR_TRACES_INBOUND_TRACESTATE_MAX_ENTRIES}.
+   */
+  public KtrdrTelemetryBuilder tracesInboundTraceStateMaxEntries(int maxEntries) {
+    this.tracesInboundTraceStateMaxEntries =
+        inRange(
+            maxEntries,
+            InboundTraceContext.MAX_TRACESTATE_ENTRIES,
+            "tracesInboundTraceStateMaxEntries");
+    return this;
+  }
+
+  /**
+   * The most characters of {@code tracestate} accepted from a caller, 0-512. Default 512, 256 at
+   * the edge. Overridden by {@code KTRDR_TRACES_INBOUND_TRACESTATE_MAX_CHARS}.
+   */
+  public KtrdrTelemetryBuilder tracesInboundTraceStateMaxChars(int maxChars) {
+    this.tracesInboundTraceStateMaxChars =
+        inRange(
+            maxChars, InboundTraceContext.MAX_TRACESTATE_CHARS, "tracesInboundTraceStateMaxChars");
+    return this;
+  }
+
+  InboundTraceContext.Settings inboundSettings() {
+    return new InboundTraceContext.Settings(
+        tracesInbound.key(),
+        tracesInboundBaggageKeys,
+        tracesInboundBaggageMaxEntries,
+        tracesInboundBaggageMaxBytes,
+        tracesInboundTraceStateMaxEntries,
+        tracesInboundTraceStateMaxChars);
+  }
+
+  private static int inRange(int value, int max, String name) {
+    if (value < 0 || value > max) {
+      throw new IllegalArgumentException(name + " must be 0-" + max + ", was " + value);
+    }
+    return value;
+  }
+
+  /** A W3C baggage key: an HTTP token (RFC 9110 {@code tchar}s). */
+  static boolean isBaggageKey(String key) {
+    if (key == null || key.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      boolean tchar =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+      if (!tchar) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -155,6 +155,9 @@ public final class ApiServer implements AutoCloseable {
                       plugin -> {
                         plugin.telemetry = telemetry;
                         plugin.excludedPaths = List.of("/metrics", "/webjars/*");
+                        // The API is an edge service (KtrdrApp): its workers' traces go on.
+                        plugin.trustedCallers =
+                            request -> credentials.isCluster(request.getHeader("Authorization"));
                       }));
               // The webjar's own page loads the petstore example: send users to ours.
               javalin.routes.before(

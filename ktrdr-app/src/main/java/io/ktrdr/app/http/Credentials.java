@@ -81,6 +81,19 @@ public final class Credentials {
     }
   }
 
+  /**
+   * Whether {@code authorization} (an {@code Authorization} header, or null) carries an accepted
+   * cluster secret: the request comes from a worker. Counts nothing; for the telemetry's trusted
+   * callers, asked before the route's own check.
+   */
+  public boolean isCluster(String authorization) {
+    if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return false;
+    }
+    String value = authorization.substring(7).strip();
+    return !value.isEmpty() && isClusterDigest(digest(value));
+  }
+
   /** Counts and returns a 403: authenticated, but not allowed to do this. */
   public ApiException forbidden(Access access, String message) {
     failures.add(

@@ -6,14 +6,17 @@ import io.javalin.plugin.Plugin;
 import io.ktrdr.telemetry.KtrdrTelemetry;
 import io.ktrdr.telemetry.MetricsHandler;
 import io.ktrdr.telemetry.internal.HttpServerMetrics;
+import io.ktrdr.telemetry.internal.InboundTraceContext;
 import io.ktrdr.telemetry.internal.TelemetryErrors;
 import io.opentelemetry.api.OpenTelemetry;
 import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServletRequest;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.jspecify.annotations.Nullable;
 
@@ -69,6 +72,17 @@ public final class KtrdrJavalinPlugin extends Plugin<KtrdrJavalinPlugin.Config> 
      * (the metrics path is always excluded).
      */
     public List<String> excludedPaths = List.of();
+
+    /**
+     * Requests whose caller is trusted whatever the telemetry's inbound policy ({@code
+     * KTRDR_TRACES_INBOUND}): their trace context is taken as with {@code trust}, so that a service
+     * facing untrusted callers still continues the traces of its own authenticated peers. Asked
+     * before any handler runs, so it must be cheap and decide on what the request carries (a
+     * credential compared in constant time, not a session lookup); an exception counts as not
+     * trusted. Default {@code null}: no caller is trusted at the edge. Not asked with {@code
+     * trust}.
+     */
+    public @Nullable Predicate<HttpServletRequest> trustedCallers;
   }
 
   /** Creates the plugin; {@code userConfig} must set {@link Config#telemetry}. */
@@ -86,7 +100,7 @@ public final class KtrdrJavalinPlugin extends Plugin<KtrdrJavalinPlugin.Config> 
     if (config.metricsPath != null) {
       excluded.add(config.metricsPath);
     }
-    RequestTelemetryFilter filter = filter(telemetry, excluded);
+    RequestTelemetryFilter filter = filter(telemetry, excluded, config.trustedCallers);
     state.jetty.modifyServletContextHandler(
         context ->
             context.addFilter(new FilterHolder(filter), "/*", EnumSet.of(DispatcherType.REQUEST)));
@@ -100,13 +114,22 @@ public final class KtrdrJavalinPlugin extends Plugin<KtrdrJavalinPlugin.Config> 
 
   /** The servlet filter recording into {@code telemetry}, skipping {@code excluded} paths. */
   static RequestTelemetryFilter filter(KtrdrTelemetry telemetry, List<String> excluded) {
+    return filter(telemetry, excluded, null);
+  }
+
+  private static RequestTelemetryFilter filter(
+      KtrdrTelemetry telemetry,
+      List<String> excluded,
+      @Nullable Predicate<HttpServletRequest> trustedCallers) {
     OpenTelemetry openTelemetry = telemetry.openTelemetry();
     return new RequestTelemetryFilter(
         HttpServerMetrics.create(openTelemetry),
         telemetry.tracingEnabled() ? new ServerTracing(openTelemetry) : null,
         openTelemetry.getPropagators().getTextMapPropagator(),
         TelemetryErrors.create(openTelemetry),
-        new PathMatcher(excluded));
+        new PathMatcher(excluded),
+        InboundTraceContext.of(openTelemetry),
+        trustedCallers);
   }
 
   @Override

@@ -1,8 +1,10 @@
 package io.ktrdr.telemetry.javalin;
 
 import io.ktrdr.telemetry.internal.HttpServerMetrics;
+import io.ktrdr.telemetry.internal.InboundTraceContext;
 import io.ktrdr.telemetry.internal.TelemetryErrors;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.TextMapPropagator;
@@ -16,6 +18,7 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -31,22 +34,39 @@ final class RequestTelemetryFilter implements Filter {
   private final TextMapPropagator propagator;
   private final TelemetryErrors errors;
   private final PathMatcher excluded;
+  private final InboundTraceContext.@Nullable Extractor<HttpServletRequest> inbound;
+  private final boolean newRoots;
+  private final @Nullable Predicate<HttpServletRequest> trustedCallers;
 
   /**
    * @param tracing starts and ends server spans, or {@code null} when tracing is off
    * @param propagator reads the caller's context
+   * @param inbound the service's inbound policy and bounds, or null when it trusts its callers
+   * @param trustedCallers requests to treat as from a trusted caller whatever the policy, or null
    */
   RequestTelemetryFilter(
       HttpServerMetrics metrics,
       @Nullable ServerTracing tracing,
       TextMapPropagator propagator,
       TelemetryErrors errors,
-      PathMatcher excluded) {
+      PathMatcher excluded,
+      @Nullable InboundTraceContext inbound,
+      @Nullable Predicate<HttpServletRequest> trustedCallers) {
     this.metrics = metrics;
     this.tracing = tracing;
     this.propagator = propagator;
     this.errors = errors;
     this.excluded = excluded;
+    if (inbound != null) {
+      this.inbound = inbound.extractor(propagator, ServletAttributesGetter.INSTANCE);
+      this.newRoots = inbound.startsNewRoots();
+      this.trustedCallers =
+          inbound.policy().equals(InboundTraceContext.TRUST) ? null : trustedCallers;
+    } else {
+      this.inbound = null;
+      this.newRoots = false;
+      this.trustedCallers = null;
+    }
   }
 
   @Override
@@ -71,9 +91,30 @@ final class RequestTelemetryFilter implements Filter {
     httpRequest.setAttribute(RequestState.ATTRIBUTE, state);
     // Without a server span (metrics only) the caller's trace context still becomes current, so
     // log lines carry its trace id and outgoing calls forward it.
-    Context parent =
-        propagator.extract(Context.current(), httpRequest, ServletAttributesGetter.INSTANCE);
-    Context context = startSpan(state, parent, httpRequest);
+    Context parent;
+    SpanContext callerLink = null;
+    try {
+      if (inbound == null) {
+        parent =
+            propagator.extract(Context.current(), httpRequest, ServletAttributesGetter.INSTANCE);
+      } else {
+        boolean trusted = trusted(httpRequest);
+        parent = inbound.extract(Context.current(), httpRequest, trusted);
+        if (newRoots && !trusted) {
+          SpanContext caller = Span.fromContext(parent).getSpanContext();
+          if (caller.isValid()) {
+            // A new trace, linked to the caller's: the caller's trace id never becomes ours.
+            callerLink = caller;
+            parent = parent.with(Span.getInvalid());
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      // A propagator that throws costs the request its caller's context, never the request.
+      errors.record(TelemetryErrors.HTTP_SERVER_METRICS, e);
+      parent = Context.current();
+    }
+    Context context = startSpan(state, parent, httpRequest, callerLink);
     Throwable escaped = null;
     try (Scope ignored = context.makeCurrent()) {
       try {
@@ -93,13 +134,31 @@ final class RequestTelemetryFilter implements Filter {
     }
   }
 
+  /** Whether the plugin's {@code trustedCallers} trusts {@code request}; never throws. */
+  private boolean trusted(HttpServletRequest request) {
+    Predicate<HttpServletRequest> trust = trustedCallers;
+    if (trust == null) {
+      return false;
+    }
+    try {
+      return trust.test(request);
+    } catch (RuntimeException e) {
+      errors.record(TelemetryErrors.HTTP_SERVER_METRICS, e);
+      return false;
+    }
+  }
+
   /** {@code parent} with the server span, or {@code parent} when tracing is off or failed. */
-  private Context startSpan(RequestState state, Context parent, HttpServletRequest request) {
+  private Context startSpan(
+      RequestState state,
+      Context parent,
+      HttpServletRequest request,
+      @Nullable SpanContext callerLink) {
     if (tracing == null) {
       return parent;
     }
     try {
-      return tracing.start(state, parent, request);
+      return tracing.start(state, parent, request, callerLink);
     } catch (RuntimeException e) {
       Span started = state.span;
       if (started != null) {

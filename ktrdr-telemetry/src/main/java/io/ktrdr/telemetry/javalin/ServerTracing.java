@@ -5,6 +5,8 @@ import static io.opentelemetry.semconv.HttpAttributes.HTTP_ROUTE;
 import io.ktrdr.telemetry.internal.HttpServerMetrics;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
@@ -57,17 +59,25 @@ final class ServerTracing {
 
   /**
    * Starts the server span of {@code request} as a child of {@code parent} (the caller's context)
-   * and records it in {@code state}.
+   * and records it in {@code state}; {@code callerLink}, when not null, is the caller's context of
+   * a request that starts a new trace ({@code new_root}), linked from the span.
    *
    * @return {@code parent} with the server span
    */
-  Context start(RequestState state, Context parent, HttpServletRequest request) {
-    Span span =
+  Context start(
+      RequestState state,
+      Context parent,
+      HttpServletRequest request,
+      @Nullable SpanContext callerLink) {
+    SpanBuilder builder =
         tracer
             .spanBuilder(METHOD_NAMES[state.methodIndex()])
             .setSpanKind(SpanKind.SERVER)
-            .setParent(parent)
-            .startSpan();
+            .setParent(parent);
+    if (callerLink != null) {
+      builder.addLink(callerLink);
+    }
+    Span span = builder.startSpan();
     state.span = span;
     if (span.isRecording()) {
       SpanWriter writer = new SpanWriter(span, this, state.methodIndex());

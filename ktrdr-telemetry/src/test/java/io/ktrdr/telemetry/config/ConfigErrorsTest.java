@@ -95,7 +95,32 @@ class ConfigErrorsTest {
         Arguments.of(
             Map.of("KTRDR_TRACES_BUFFER_MAX_SPANS", "0"),
             "KTRDR_TRACES_BUFFER_MAX_SPANS",
-            "KTRDR_TRACES_BUFFER_MAX_SPANS=0: expected an integer 1-1000000"));
+            "KTRDR_TRACES_BUFFER_MAX_SPANS=0: expected an integer 1-1000000"),
+        Arguments.of(
+            Map.of("KTRDR_TRACES_INBOUND", "distrust"),
+            "KTRDR_TRACES_INBOUND",
+            "KTRDR_TRACES_INBOUND=distrust: expected one of trust, ignore_sampled, new_root"),
+        Arguments.of(
+            Map.of("KTRDR_TRACES_INBOUND_BAGGAGE_KEYS", "tenant, user id"),
+            "KTRDR_TRACES_INBOUND_BAGGAGE_KEYS",
+            "KTRDR_TRACES_INBOUND_BAGGAGE_KEYS=tenant, user id: expected a comma-separated list"
+                + " of baggage keys (W3C tokens), or *"),
+        Arguments.of(
+            Map.of("KTRDR_TRACES_INBOUND_BAGGAGE_MAX_ENTRIES", "200"),
+            "KTRDR_TRACES_INBOUND_BAGGAGE_MAX_ENTRIES",
+            "KTRDR_TRACES_INBOUND_BAGGAGE_MAX_ENTRIES=200: expected an integer 0-180"),
+        Arguments.of(
+            Map.of("KTRDR_TRACES_INBOUND_BAGGAGE_MAX_BYTES", "8k"),
+            "KTRDR_TRACES_INBOUND_BAGGAGE_MAX_BYTES",
+            "KTRDR_TRACES_INBOUND_BAGGAGE_MAX_BYTES=8k: expected an integer 0-8192"),
+        Arguments.of(
+            Map.of("KTRDR_TRACES_INBOUND_TRACESTATE_MAX_ENTRIES", "33"),
+            "KTRDR_TRACES_INBOUND_TRACESTATE_MAX_ENTRIES",
+            "KTRDR_TRACES_INBOUND_TRACESTATE_MAX_ENTRIES=33: expected an integer 0-32"),
+        Arguments.of(
+            Map.of("KTRDR_TRACES_INBOUND_TRACESTATE_MAX_CHARS", "-1"),
+            "KTRDR_TRACES_INBOUND_TRACESTATE_MAX_CHARS",
+            "KTRDR_TRACES_INBOUND_TRACESTATE_MAX_CHARS=-1: expected an integer 0-512"));
   }
 
   @ParameterizedTest
