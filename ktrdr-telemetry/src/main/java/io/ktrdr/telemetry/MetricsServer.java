@@ -52,7 +52,9 @@ import org.slf4j.LoggerFactory;
  * and {@code HEAD} without a body are read; a head over {@link Limits#maxHeaderBytes} is {@code
  * 431}. At {@link Limits#maxConnections}, a new connection closes the oldest one that has been
  * sending its head for over a second (else the oldest idle one, else the new one itself): a flood
- * of slow connections pushes out its own, not the scraper's. Refusals are counted in {@code
+ * of slow connections pushes out its own, not the scraper's. A final answer (an error, {@code
+ * Connection: close}) is followed by a short lingering close, so that unread input does not reset
+ * the connection before the client has read it. Refusals are counted in {@code
  * ktrdr_telemetry_scrapes_rejected_total{reason}}. Every thread is a daemon; {@link #close()} lets
  * scrapes in progress finish (at most one second) and releases everything.
  */
@@ -62,9 +64,10 @@ final class MetricsServer implements AutoCloseable {
       "Not Found: metrics are served at /metrics\n".getBytes(StandardCharsets.UTF_8);
   private static final Duration SCRAPE_GRACE = Duration.ofSeconds(1);
 
-  /** A head younger than this is not closed to make room: it is most likely a scraper's. */
-  private static final long EVICTION_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** After a final answer, input is read and dropped this long so that the answer is not reset. */
+  private static final Duration LINGER = Duration.ofSeconds(2);
 
+  private static final int LINGER_MAX_BYTES = 64 * 1024;
   private static final long ACCEPT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private static final int BACKLOG = 256;
   private static final int FIRST_BUFFER = 1024;
@@ -83,13 +86,17 @@ final class MetricsServer implements AutoCloseable {
       Duration headerTimeout,
       Duration idleTimeout,
       Duration writeTimeout,
-      int maxHeaderBytes) {
+      int maxHeaderBytes,
+      Duration evictionGrace) {
     static final int DEFAULT_WORKERS = 2;
     static final int DEFAULT_MAX_CONNECTIONS = 1024;
     static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
     static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
     static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofSeconds(30);
     static final int DEFAULT_MAX_HEADER_BYTES = 8192;
+
+    /** A head younger than this is not closed to make room: it is most likely a scraper's. */
+    static final Duration DEFAULT_EVICTION_GRACE = Duration.ofSeconds(1);
 
     static Limits defaults() {
       return new Limits(
@@ -98,31 +105,51 @@ final class MetricsServer implements AutoCloseable {
           DEFAULT_HEADER_TIMEOUT,
           DEFAULT_IDLE_TIMEOUT,
           DEFAULT_WRITE_TIMEOUT,
-          DEFAULT_MAX_HEADER_BYTES);
+          DEFAULT_MAX_HEADER_BYTES,
+          DEFAULT_EVICTION_GRACE);
     }
 
     Limits withWorkers(int count) {
       return new Limits(
-          count, maxConnections, headerTimeout, idleTimeout, writeTimeout, maxHeaderBytes);
+          count,
+          maxConnections,
+          headerTimeout,
+          idleTimeout,
+          writeTimeout,
+          maxHeaderBytes,
+          evictionGrace);
     }
 
     Limits withMaxConnections(int count) {
-      return new Limits(workers, count, headerTimeout, idleTimeout, writeTimeout, maxHeaderBytes);
+      return new Limits(
+          workers, count, headerTimeout, idleTimeout, writeTimeout, maxHeaderBytes, evictionGrace);
     }
 
     Limits withHeaderTimeout(Duration timeout) {
       return new Limits(
-          workers, maxConnections, timeout, idleTimeout, writeTimeout, maxHeaderBytes);
+          workers,
+          maxConnections,
+          timeout,
+          idleTimeout,
+          writeTimeout,
+          maxHeaderBytes,
+          evictionGrace);
     }
 
     Limits withIdleTimeout(Duration timeout) {
       return new Limits(
-          workers, maxConnections, headerTimeout, timeout, writeTimeout, maxHeaderBytes);
+          workers,
+          maxConnections,
+          headerTimeout,
+          timeout,
+          writeTimeout,
+          maxHeaderBytes,
+          evictionGrace);
     }
 
-    Limits withWriteTimeout(Duration timeout) {
+    Limits withEvictionGrace(Duration grace) {
       return new Limits(
-          workers, maxConnections, headerTimeout, idleTimeout, timeout, maxHeaderBytes);
+          workers, maxConnections, headerTimeout, idleTimeout, writeTimeout, maxHeaderBytes, grace);
     }
   }
 
@@ -131,6 +158,7 @@ final class MetricsServer implements AutoCloseable {
     HANDLING,
     WRITING,
     IDLE,
+    DRAINING,
     CLOSED
   }
 
@@ -152,6 +180,8 @@ final class MetricsServer implements AutoCloseable {
   private final LinkedHashSet<Connection> reading = new LinkedHashSet<>();
   private final LinkedHashSet<Connection> idle = new LinkedHashSet<>();
   private final LinkedHashSet<Connection> writing = new LinkedHashSet<>();
+  private final LinkedHashSet<Connection> draining = new LinkedHashSet<>();
+  private final ByteBuffer drained = ByteBuffer.allocate(4096);
   private final List<Connection> all = new ArrayList<>();
   private @Nullable SelectionKey acceptKey;
   private long acceptPausedUntil;
@@ -318,6 +348,9 @@ final class MetricsServer implements AutoCloseable {
     for (Connection connection : new ArrayList<>(idle)) {
       connection.close();
     }
+    for (Connection connection : new ArrayList<>(draining)) {
+      connection.close();
+    }
   }
 
   /** Closes what is past its deadline; returns the milliseconds to the next one (0: none). */
@@ -330,6 +363,7 @@ final class MetricsServer implements AutoCloseable {
     next = Math.min(next, expire(reading, limits.headerTimeout(), now));
     next = Math.min(next, expire(idle, limits.idleTimeout(), now));
     next = Math.min(next, expire(writing, limits.writeTimeout(), now));
+    next = Math.min(next, expire(draining, LINGER, now));
     if (acceptPaused) {
       next = Math.min(next, acceptPausedUntil - now);
     }
@@ -388,12 +422,15 @@ final class MetricsServer implements AutoCloseable {
     }
   }
 
-  /** Closes the oldest slow head, else the oldest idle connection; false when there is neither. */
+  /**
+   * Closes a connection that is only being drained, else the oldest head older than the grace, else
+   * the oldest idle connection; false when there is none of them.
+   */
   private boolean makeRoom(long now) {
-    Connection victim = null;
-    if (!reading.isEmpty()) {
+    Connection victim = draining.isEmpty() ? null : draining.iterator().next();
+    if (victim == null && !reading.isEmpty()) {
       Connection oldest = reading.iterator().next();
-      if (now - oldest.since > EVICTION_GRACE_NANOS) {
+      if (now - oldest.since > limits.evictionGrace().toNanos()) {
         victim = oldest;
       }
     }
@@ -418,6 +455,7 @@ final class MetricsServer implements AutoCloseable {
     int scanned;
     @Nullable ByteBuffer out;
     boolean closeAfterWrite;
+    int drainedBytes;
 
     Connection(SocketChannel channel) {
       this.channel = channel;
@@ -441,6 +479,7 @@ final class MetricsServer implements AutoCloseable {
         case READING -> reading;
         case IDLE -> idle;
         case WRITING -> writing;
+        case DRAINING -> draining;
         case HANDLING, CLOSED -> null;
       };
     }
@@ -460,6 +499,10 @@ final class MetricsServer implements AutoCloseable {
     }
 
     void onReadable(long now) {
+      if (state == State.DRAINING) {
+        drain();
+        return;
+      }
       if (state == State.IDLE) {
         enter(State.READING, now);
       }
@@ -611,7 +654,7 @@ final class MetricsServer implements AutoCloseable {
       }
       out = null;
       if (closeAfterWrite) {
-        close();
+        linger(now);
         return;
       }
       if (in.position() > 0) {
@@ -635,10 +678,45 @@ final class MetricsServer implements AutoCloseable {
     void sendAndClose(ByteBuffer response) {
       try {
         channel.write(response.duplicate());
-      } catch (IOException ignored) {
-        // Closing anyway.
+      } catch (IOException e) {
+        close();
+        return;
       }
-      close();
+      linger(System.nanoTime());
+    }
+
+    /**
+     * Ends the output and reads what the client still sends for a moment: closing with unread input
+     * would reset the connection, and the client could lose the answer before reading it.
+     */
+    private void linger(long now) {
+      try {
+        channel.shutdownOutput();
+      } catch (IOException e) {
+        close();
+        return;
+      }
+      enter(State.DRAINING, now);
+      interest(SelectionKey.OP_READ);
+    }
+
+    private void drain() {
+      try {
+        while (true) {
+          drained.clear();
+          int read = channel.read(drained);
+          drainedBytes += Math.max(read, 0);
+          if (read < 0 || drainedBytes > LINGER_MAX_BYTES) {
+            close();
+            return;
+          }
+          if (read == 0) {
+            return;
+          }
+        }
+      } catch (IOException e) {
+        close();
+      }
     }
 
     void close() {

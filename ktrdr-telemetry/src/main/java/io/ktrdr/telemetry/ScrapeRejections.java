@@ -99,7 +99,7 @@ final class ScrapeRejections {
       String more = detail.get();
       logger.warn(
           "Metrics endpoint: {} refused ({} since the last report), counted in"
-              + " ktrdr_telemetry_scrapes_rejected_total{{reason=\"{}\"}}{}",
+              + " ktrdr_telemetry_scrapes_rejected_total{reason=\"{}\"}{}",
           describe(reason),
           entry.unlogged.getAndSet(0) + 1,
           reason.label(),
