@@ -325,7 +325,9 @@ public final class MetricsHandler {
         if (head || buffer == null) {
           response.sendHeadersAndGetBody(status == 0 ? 200 : status, -1);
         } else {
-          try (OutputStream out = response.sendHeadersAndGetBody(status, contentLength)) {
+          // The length is known now, also for a compressed body (streamed as chunks before).
+          int length = contentLength > 0 ? contentLength : buffer.size();
+          try (OutputStream out = response.sendHeadersAndGetBody(status, length)) {
             buffer.writeTo(out);
           }
         }

@@ -217,6 +217,14 @@ class MetricsServerLimitsTest {
         assertThat(in.read()).isEqualTo(-1);
       }
 
+      // A head larger than the first read buffer, within the limit.
+      assertThat(
+              RawHttp.exchange(
+                  port,
+                  "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Long: "
+                      + "a".repeat(5000)
+                      + "\r\nConnection: close\r\n\r\n"))
+          .startsWith("HTTP/1.1 200 OK\r\n");
       assertThat(
               RawHttp.exchange(
                   port, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(9000)))
