@@ -74,7 +74,7 @@ class ScrapeFloodTest {
 
       assertThat(during[REQUESTS - 1])
           .as("the route's slowest answer during the flood against its slowest before")
-          .isLessThan(10 * before[REQUESTS - 1] + TimeUnit.SECONDS.toNanos(2));
+          .isLessThan(10 * before[REQUESTS - 1] + TimeUnit.SECONDS.toNanos(1));
       assertThat(statuses)
           .hasSize(SCRAPES)
           .allSatisfy(s -> assertThat(s).isIn(200, 503))
