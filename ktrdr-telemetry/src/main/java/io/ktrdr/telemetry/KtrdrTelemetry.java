@@ -176,7 +176,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
   static KtrdrTelemetry create(KtrdrTelemetryBuilder options, Map<String, String> otel) {
     PrometheusRegistry registry = new PrometheusRegistry();
     // The stock PrometheusMetricReader's output, converted for less work per scrape.
-    ScrapeReader reader = new ScrapeReader();
+    ScrapeReader reader = new ScrapeReader(options.metricsScrapeTimeout);
     HistogramSetup histograms =
         new HistogramSetup(
             options.histogramMode,
@@ -270,13 +270,27 @@ public final class KtrdrTelemetry implements AutoCloseable {
     if (options.jvmMetrics) {
       registerJvmMetrics(registry);
     }
-    MetricsHandler handler = MetricsHandler.create(registry, options.metricsAuth, errors);
+    MetricsHandler handler =
+        MetricsHandler.create(
+            registry,
+            options.metricsAuth,
+            errors,
+            new ScrapeRejections(sdk),
+            options.metricsScrapeTimeout,
+            options.metricsMaxConcurrentScrapes);
     MetricsServer server = null;
     if (options.metricsServerPort >= 0) {
       try {
         server =
-            MetricsServer.start(handler, options.metricsServerHost, options.metricsServerPort, 2);
+            MetricsServer.start(
+                handler,
+                options.metricsServerHost,
+                options.metricsServerPort,
+                MetricsServer.Limits.defaults()
+                    .withMaxConnections(options.metricsServerMaxConnections)
+                    .withHeaderTimeout(options.metricsServerHeaderTimeout));
       } catch (RuntimeException e) {
+        handler.close();
         sdk.shutdown().join(options.shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS);
         registry.clear();
         throw e;
@@ -544,6 +558,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
     if (metricsServer != null) {
       metricsServer.close();
     }
+    metricsHandler.close();
     CompletableResultCode result =
         sdk.shutdown().join(shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS);
     if (!result.isDone()) {

@@ -52,10 +52,16 @@ public final class KtrdrTelemetryBuilder {
   int tracesInboundBaggageMaxBytes = -1;
   int tracesInboundTraceStateMaxEntries = -1;
   int tracesInboundTraceStateMaxChars = -1;
+  Duration metricsScrapeTimeout = DEFAULT_SCRAPE_TIMEOUT;
+  int metricsMaxConcurrentScrapes = DEFAULT_MAX_CONCURRENT_SCRAPES;
+  int metricsServerMaxConnections = MetricsServer.Limits.DEFAULT_MAX_CONNECTIONS;
+  Duration metricsServerHeaderTimeout = MetricsServer.Limits.DEFAULT_HEADER_TIMEOUT;
 
   static final int DEFAULT_NATIVE_MAX_BUCKETS = 160;
   static final int DEFAULT_NATIVE_MAX_SCALE = 20;
   static final int MAX_TRACES_BUFFER_SPANS = 1_000_000;
+  static final Duration DEFAULT_SCRAPE_TIMEOUT = Duration.ofSeconds(10);
+  static final int DEFAULT_MAX_CONCURRENT_SCRAPES = 4;
 
   KtrdrTelemetryBuilder() {}
 
@@ -89,6 +95,10 @@ public final class KtrdrTelemetryBuilder {
     copy.tracesInboundBaggageMaxBytes = tracesInboundBaggageMaxBytes;
     copy.tracesInboundTraceStateMaxEntries = tracesInboundTraceStateMaxEntries;
     copy.tracesInboundTraceStateMaxChars = tracesInboundTraceStateMaxChars;
+    copy.metricsScrapeTimeout = metricsScrapeTimeout;
+    copy.metricsMaxConcurrentScrapes = metricsMaxConcurrentScrapes;
+    copy.metricsServerMaxConnections = metricsServerMaxConnections;
+    copy.metricsServerHeaderTimeout = metricsServerHeaderTimeout;
     return copy;
   }
 
@@ -154,6 +164,58 @@ public final class KtrdrTelemetryBuilder {
    */
   public KtrdrTelemetryBuilder metricsServerHost(String host) {
     this.metricsServerHost = requireText(host, "metricsServerHost");
+    return this;
+  }
+
+  /**
+   * The longest a scrape waits for the collection of the metrics (the time the SDK's asynchronous
+   * callbacks and the registry's collectors take); past it, the scrape is answered {@code 503} with
+   * {@code Retry-After} and its thread is free, while the collection, shared by every scrape that
+   * arrives meanwhile, goes on. A lower {@code X-Prometheus-Scrape-Timeout-Seconds} (sent by
+   * Prometheus) lowers it to 90% of that value. Default 10 seconds (Prometheus' default scrape
+   * timeout).
+   */
+  public KtrdrTelemetryBuilder metricsScrapeTimeout(Duration timeout) {
+    this.metricsScrapeTimeout = requirePositive(timeout, "metricsScrapeTimeout");
+    return this;
+  }
+
+  /**
+   * The most scrapes in progress at once (waiting for the collection or encoding their response);
+   * one more is answered {@code 503} with {@code Retry-After: 1} at once, costing no thread. Keeps
+   * a flood of scrapes from taking the CPU and the threads of the application's own requests.
+   * Default 4 (a Prometheus pair and a person with {@code curl}).
+   */
+  public KtrdrTelemetryBuilder metricsMaxConcurrentScrapes(int maxScrapes) {
+    if (maxScrapes < 1 || maxScrapes > 1024) {
+      throw new IllegalArgumentException(
+          "metricsMaxConcurrentScrapes must be 1-1024, was " + maxScrapes);
+    }
+    this.metricsMaxConcurrentScrapes = maxScrapes;
+    return this;
+  }
+
+  /**
+   * The most connections the standalone metrics server ({@link #metricsServerPort}) keeps open; at
+   * the limit, a new connection closes the oldest one still sending its request head (else the
+   * oldest idle one; else the new one is closed). Default 1024.
+   */
+  public KtrdrTelemetryBuilder metricsServerMaxConnections(int maxConnections) {
+    if (maxConnections < 1 || maxConnections > 65536) {
+      throw new IllegalArgumentException(
+          "metricsServerMaxConnections must be 1-65536, was " + maxConnections);
+    }
+    this.metricsServerMaxConnections = maxConnections;
+    return this;
+  }
+
+  /**
+   * The time a client of the standalone metrics server has to send a whole request head, from the
+   * connection (or from the first byte of a request on a kept-alive one), whatever its rate; then
+   * it gets {@code 408} and is closed. Default 10 seconds.
+   */
+  public KtrdrTelemetryBuilder metricsServerHeaderTimeout(Duration timeout) {
+    this.metricsServerHeaderTimeout = requirePositive(timeout, "metricsServerHeaderTimeout");
     return this;
   }
 
@@ -449,6 +511,14 @@ public final class KtrdrTelemetryBuilder {
     KtrdrTelemetryBuilder effective = copy();
     Map<String, String> otel = EnvironmentLayer.apply(effective);
     return KtrdrTelemetry.create(effective, otel);
+  }
+
+  private static Duration requirePositive(Duration value, String name) {
+    Objects.requireNonNull(value, name);
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive, was " + value);
+    }
+    return value;
   }
 
   private static String requireText(String value, String name) {

@@ -1,28 +1,62 @@
 package io.ktrdr.telemetry;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import io.prometheus.metrics.exporter.httpserver.HttpExchangeAdapter;
+import io.prometheus.metrics.exporter.common.PrometheusHttpExchange;
+import io.prometheus.metrics.exporter.common.PrometheusHttpRequest;
+import io.prometheus.metrics.exporter.common.PrometheusHttpResponse;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The standalone {@code /metrics} endpoint on its own port ({@code KTRDR_METRICS_PORT}), for
- * processes without an HTTP server of their own (batch jobs, CLI runs, queue consumers). Built on
- * the JDK's HTTP server. Every thread it starts is a daemon (the JDK's dispatcher thread inherits
- * that from the thread that starts the server), so it never keeps a JVM alive; {@link #close()}
- * waits only for scrapes in progress.
+ * processes without an HTTP server of their own (batch jobs, CLI runs, queue consumers).
+ *
+ * <p>A small, strict HTTP/1.1 server, so that no client can silence it and nothing global has to
+ * change (the JDK's {@code HttpServer} has its limits only as JVM-wide system properties). One
+ * selector thread reads request heads without blocking, each against an absolute deadline ({@link
+ * Limits#headerTimeout}: a client trickling one header line at a time is cut off all the same), and
+ * writes responses the same way against a write deadline; kept-alive connections close after {@link
+ * Limits#idleTimeout}. Complete requests go to a few worker threads that run {@link
+ * MetricsHandler}, whose budget counts from the moment the request was complete. Only {@code GET}
+ * and {@code HEAD} without a body are read; a head over {@link Limits#maxHeaderBytes} is {@code
+ * 431}. At {@link Limits#maxConnections}, a new connection closes the oldest one that has been
+ * sending its head for over a second (else the oldest idle one, else the new one itself): a flood
+ * of slow connections pushes out its own, not the scraper's. A final answer (an error, {@code
+ * Connection: close}) is followed by a short lingering close, so that unread input does not reset
+ * the connection before the client has read it. Refusals are counted in {@code
+ * ktrdr_telemetry_scrapes_rejected_total{reason}}. Every thread is a daemon; {@link #close()} lets
+ * scrapes in progress finish (at most one second) and releases everything.
  */
 final class MetricsServer implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(MetricsServer.class);
@@ -30,118 +64,205 @@ final class MetricsServer implements AutoCloseable {
       "Not Found: metrics are served at /metrics\n".getBytes(StandardCharsets.UTF_8);
   private static final Duration SCRAPE_GRACE = Duration.ofSeconds(1);
 
-  private final HttpServer server;
-  private final ExecutorService executor;
-  private final InFlight inFlight;
+  /** After a final answer, input is read and dropped this long so that the answer is not reset. */
+  private static final Duration LINGER = Duration.ofSeconds(2);
 
-  private MetricsServer(HttpServer server, ExecutorService executor, InFlight inFlight) {
-    this.server = server;
-    this.executor = executor;
-    this.inFlight = inFlight;
+  private static final int LINGER_MAX_BYTES = 64 * 1024;
+  private static final long ACCEPT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  private static final int BACKLOG = 256;
+  private static final int FIRST_BUFFER = 1024;
+
+  private static final ByteBuffer REQUEST_TIMEOUT =
+      plain(408, "Request Timeout", "Request head not received in time\n");
+  private static final ByteBuffer HEADER_TOO_LARGE =
+      plain(431, "Request Header Fields Too Large", "Request head too large\n");
+  private static final ByteBuffer SERVICE_UNAVAILABLE =
+      plain(503, "Service Unavailable", "The metrics server is stopping\n");
+
+  /** The limits of the server; every default is in {@code docs/metrics.md}. */
+  record Limits(
+      int workers,
+      int maxConnections,
+      Duration headerTimeout,
+      Duration idleTimeout,
+      Duration writeTimeout,
+      int maxHeaderBytes,
+      Duration evictionGrace) {
+    static final int DEFAULT_WORKERS = 2;
+    static final int DEFAULT_MAX_CONNECTIONS = 1024;
+    static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofSeconds(30);
+    static final int DEFAULT_MAX_HEADER_BYTES = 8192;
+
+    /** A head younger than this is not closed to make room: it is most likely a scraper's. */
+    static final Duration DEFAULT_EVICTION_GRACE = Duration.ofSeconds(1);
+
+    static Limits defaults() {
+      return new Limits(
+          DEFAULT_WORKERS,
+          DEFAULT_MAX_CONNECTIONS,
+          DEFAULT_HEADER_TIMEOUT,
+          DEFAULT_IDLE_TIMEOUT,
+          DEFAULT_WRITE_TIMEOUT,
+          DEFAULT_MAX_HEADER_BYTES,
+          DEFAULT_EVICTION_GRACE);
+    }
+
+    Limits withWorkers(int count) {
+      return new Limits(
+          count,
+          maxConnections,
+          headerTimeout,
+          idleTimeout,
+          writeTimeout,
+          maxHeaderBytes,
+          evictionGrace);
+    }
+
+    Limits withMaxConnections(int count) {
+      return new Limits(
+          workers, count, headerTimeout, idleTimeout, writeTimeout, maxHeaderBytes, evictionGrace);
+    }
+
+    Limits withHeaderTimeout(Duration timeout) {
+      return new Limits(
+          workers,
+          maxConnections,
+          timeout,
+          idleTimeout,
+          writeTimeout,
+          maxHeaderBytes,
+          evictionGrace);
+    }
+
+    Limits withIdleTimeout(Duration timeout) {
+      return new Limits(
+          workers,
+          maxConnections,
+          headerTimeout,
+          timeout,
+          writeTimeout,
+          maxHeaderBytes,
+          evictionGrace);
+    }
+
+    Limits withEvictionGrace(Duration grace) {
+      return new Limits(
+          workers, maxConnections, headerTimeout, idleTimeout, writeTimeout, maxHeaderBytes, grace);
+    }
   }
 
-  /** Scrapes being answered; {@link #close()} waits for them, not for a fixed delay. */
-  private static final class InFlight {
-    private int count;
+  private enum State {
+    READING,
+    HANDLING,
+    WRITING,
+    IDLE,
+    DRAINING,
+    CLOSED
+  }
 
-    synchronized void enter() {
-      count++;
-    }
+  private final MetricsHandler handler;
+  private final ScrapeRejections rejections;
+  private final Limits limits;
+  private final ServerSocketChannel serverChannel;
+  private final Selector selector;
+  private final InetSocketAddress address;
+  private final ThreadPoolExecutor workers;
+  private final Thread selectorThread;
+  private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile boolean stopping;
+  private volatile int openConnections;
 
-    synchronized void exit() {
-      count--;
-      notifyAll();
-    }
+  // Selector thread only. Each set is in the order its members entered their state, which is the
+  // order of their deadlines (one timeout per state): the first member expires first.
+  private final LinkedHashSet<Connection> reading = new LinkedHashSet<>();
+  private final LinkedHashSet<Connection> idle = new LinkedHashSet<>();
+  private final LinkedHashSet<Connection> writing = new LinkedHashSet<>();
+  private final LinkedHashSet<Connection> draining = new LinkedHashSet<>();
+  private final ByteBuffer drained = ByteBuffer.allocate(4096);
+  private final List<Connection> all = new ArrayList<>();
+  private @Nullable SelectionKey acceptKey;
+  private long acceptPausedUntil;
+  private boolean acceptPaused;
 
-    synchronized void awaitNone(Duration timeout) throws InterruptedException {
-      long deadline = System.nanoTime() + timeout.toNanos();
-      long left = timeout.toNanos();
-      while (count > 0 && left > 0) {
-        TimeUnit.NANOSECONDS.timedWait(this, left);
-        left = deadline - System.nanoTime();
-      }
-    }
+  private MetricsServer(
+      MetricsHandler handler,
+      Limits limits,
+      ServerSocketChannel serverChannel,
+      Selector selector,
+      InetSocketAddress address) {
+    this.handler = handler;
+    this.rejections = handler.rejections();
+    this.limits = limits;
+    this.serverChannel = serverChannel;
+    this.selector = selector;
+    this.address = address;
+    AtomicInteger number = new AtomicInteger();
+    // Unbounded queue, bounded all the same: a connection has at most one request in it.
+    this.workers =
+        new ThreadPoolExecutor(
+            limits.workers(),
+            limits.workers(),
+            0,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            runnable -> {
+              Thread thread =
+                  new Thread(runnable, "ktrdr-metrics-server-" + number.incrementAndGet());
+              thread.setDaemon(true);
+              return thread;
+            });
+    this.selectorThread = new Thread(this::loop, "ktrdr-metrics-server-selector");
+    selectorThread.setDaemon(true);
+  }
+
+  /** With the default limits and {@code threads} workers (the signature of the JDK server's). */
+  static MetricsServer start(MetricsHandler handler, String host, int port, int threads) {
+    return start(handler, host, port, Limits.defaults().withWorkers(threads));
   }
 
   /**
-   * Binds {@code host:port} (0 picks a free port) and serves {@code handler} with {@code threads}
-   * daemon threads.
+   * Binds {@code host:port} (0 picks a free port) and serves {@code handler} within {@code limits}.
    *
    * @throws UncheckedIOException naming the address when it cannot bind (port in use, unknown host)
    */
-  static MetricsServer start(MetricsHandler handler, String host, int port, int threads) {
-    HttpServer server;
+  static MetricsServer start(MetricsHandler handler, String host, int port, Limits limits) {
+    ServerSocketChannel channel = null;
+    Selector selector = null;
     try {
-      server = HttpServer.create(new InetSocketAddress(host, port), 16);
+      channel = ServerSocketChannel.open();
+      channel.bind(new InetSocketAddress(host, port), BACKLOG);
+      channel.configureBlocking(false);
+      selector = Selector.open();
+      InetSocketAddress bound = (InetSocketAddress) channel.getLocalAddress();
+      MetricsServer server = new MetricsServer(handler, limits, channel, selector, bound);
+      server.acceptKey = channel.register(selector, SelectionKey.OP_ACCEPT);
+      server.selectorThread.start();
+      logger.info("Serving metrics at http://{}:{}/metrics", server.host(), server.port());
+      return server;
     } catch (IOException | RuntimeException e) {
+      closeQuietly(channel);
+      closeQuietly(selector);
       throw new UncheckedIOException(
           new IOException(
               "Cannot start the metrics server on " + host + ":" + port + ": " + e.getMessage(),
               e));
     }
-    AtomicInteger threadNumber = new AtomicInteger();
-    ExecutorService executor =
-        Executors.newFixedThreadPool(
-            threads,
-            runnable -> {
-              Thread thread =
-                  new Thread(runnable, "ktrdr-metrics-server-" + threadNumber.incrementAndGet());
-              thread.setDaemon(true);
-              return thread;
-            });
-    server.setExecutor(executor);
-    InFlight inFlight = new InFlight();
-    server.createContext(
-        "/",
-        exchange -> {
-          inFlight.enter();
-          try {
-            serve(handler, exchange);
-          } finally {
-            inFlight.exit();
-          }
-        });
-    startAsDaemon(server);
-    MetricsServer result = new MetricsServer(server, executor, inFlight);
-    logger.info("Serving metrics at http://{}:{}/metrics", result.host(), result.port());
-    return result;
-  }
-
-  /**
-   * The JDK names its dispatcher thread itself and makes it a daemon only if its creator is one.
-   */
-  private static void startAsDaemon(HttpServer server) {
-    AtomicReference<RuntimeException> failure = new AtomicReference<>();
-    Thread starter =
-        new Thread(
-            () -> {
-              try {
-                server.start();
-              } catch (RuntimeException e) {
-                failure.set(e);
-              }
-            },
-            "ktrdr-metrics-server-start");
-    starter.setDaemon(true);
-    starter.start();
-    try {
-      starter.join();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      server.stop(0);
-      throw new IllegalStateException("Interrupted while starting the metrics server", e);
-    }
-    if (failure.get() != null) {
-      throw failure.get();
-    }
   }
 
   int port() {
-    return server.getAddress().getPort();
+    return address.getPort();
   }
 
   String host() {
-    return server.getAddress().getHostString();
+    return address.getHostString();
+  }
+
+  /** Connections open now (for tests). */
+  int openConnections() {
+    return openConnections;
   }
 
   /**
@@ -150,26 +271,700 @@ final class MetricsServer implements AutoCloseable {
    */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    post(this::stopAccepting);
+    workers.shutdown();
     try {
-      inFlight.awaitNone(SCRAPE_GRACE);
+      workers.awaitTermination(SCRAPE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    server.stop(0);
-    executor.shutdownNow();
+    stopping = true;
+    selector.wakeup();
+    try {
+      selectorThread.join(SCRAPE_GRACE.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    workers.shutdownNow();
   }
 
-  private static void serve(MetricsHandler handler, HttpExchange exchange) throws IOException {
-    if (!"/metrics".equals(exchange.getRequestURI().getPath())) {
-      try (exchange) {
-        exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-        exchange.sendResponseHeaders(404, NOT_FOUND.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-          out.write(NOT_FOUND);
+  private void post(Runnable task) {
+    tasks.add(task);
+    selector.wakeup();
+  }
+
+  private void loop() {
+    try {
+      while (!stopping) {
+        long wait = expire(System.nanoTime());
+        selector.select(wait);
+        runTasks();
+        long now = System.nanoTime();
+        Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
+        while (keys.hasNext()) {
+          SelectionKey key = keys.next();
+          keys.remove();
+          if (!key.isValid()) {
+            continue;
+          }
+          if (key.isAcceptable()) {
+            accept(now);
+          } else if (key.attachment() instanceof Connection connection) {
+            if (key.isReadable()) {
+              connection.onReadable(now);
+            } else if (key.isWritable()) {
+              connection.write(now);
+            }
+          }
         }
       }
+    } catch (IOException | RuntimeException e) {
+      logger.warn("The metrics server stopped on an unexpected failure", e);
+    } finally {
+      runTasks();
+      for (Connection connection : new ArrayList<>(all)) {
+        connection.close();
+      }
+      closeQuietly(serverChannel);
+      closeQuietly(selector);
+    }
+  }
+
+  private void runTasks() {
+    Runnable task;
+    while ((task = tasks.poll()) != null) {
+      task.run();
+    }
+  }
+
+  private void stopAccepting() {
+    closeQuietly(serverChannel);
+    for (Connection connection : new ArrayList<>(reading)) {
+      connection.close();
+    }
+    for (Connection connection : new ArrayList<>(idle)) {
+      connection.close();
+    }
+    for (Connection connection : new ArrayList<>(draining)) {
+      connection.close();
+    }
+  }
+
+  /** Closes what is past its deadline; returns the milliseconds to the next one (0: none). */
+  private long expire(long now) {
+    if (acceptPaused && now - acceptPausedUntil >= 0 && acceptKey != null && acceptKey.isValid()) {
+      acceptKey.interestOps(SelectionKey.OP_ACCEPT);
+      acceptPaused = false;
+    }
+    long next = Long.MAX_VALUE;
+    next = Math.min(next, expire(reading, limits.headerTimeout(), now));
+    next = Math.min(next, expire(idle, limits.idleTimeout(), now));
+    next = Math.min(next, expire(writing, limits.writeTimeout(), now));
+    next = Math.min(next, expire(draining, LINGER, now));
+    if (acceptPaused) {
+      next = Math.min(next, acceptPausedUntil - now);
+    }
+    if (next == Long.MAX_VALUE) {
+      return 0;
+    }
+    return Math.max(1, TimeUnit.NANOSECONDS.toMillis(next) + 1);
+  }
+
+  private long expire(LinkedHashSet<Connection> members, Duration timeout, long now) {
+    long timeoutNanos = timeout.toNanos();
+    while (!members.isEmpty()) {
+      Connection first = members.iterator().next();
+      long left = first.since + timeoutNanos - now;
+      if (left > 0) {
+        return left;
+      }
+      first.expired();
+    }
+    return Long.MAX_VALUE;
+  }
+
+  private void accept(long now) {
+    while (true) {
+      SocketChannel channel;
+      try {
+        channel = serverChannel.accept();
+      } catch (IOException e) {
+        // Out of file descriptors, most likely: stop asking for a moment instead of spinning.
+        logger.debug("Accepting a metrics connection failed", e);
+        if (acceptKey != null && acceptKey.isValid()) {
+          acceptKey.interestOps(0);
+          acceptPaused = true;
+          acceptPausedUntil = now + ACCEPT_PAUSE_NANOS;
+        }
+        return;
+      }
+      if (channel == null) {
+        return;
+      }
+      if (all.size() >= limits.maxConnections() && !makeRoom(now)) {
+        rejections.record(ScrapeRejections.Reason.CONNECTION_LIMIT);
+        closeQuietly(channel);
+        continue;
+      }
+      try {
+        channel.configureBlocking(false);
+        Connection connection = new Connection(channel);
+        connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
+        all.add(connection);
+        openConnections = all.size();
+        connection.enter(State.READING, now);
+      } catch (IOException e) {
+        closeQuietly(channel);
+      }
+    }
+  }
+
+  /**
+   * Closes a connection that is only being drained, else the oldest head older than the grace, else
+   * the oldest idle connection; false when there is none of them.
+   */
+  private boolean makeRoom(long now) {
+    Connection victim = draining.isEmpty() ? null : draining.iterator().next();
+    if (victim == null && !reading.isEmpty()) {
+      Connection oldest = reading.iterator().next();
+      if (now - oldest.since > limits.evictionGrace().toNanos()) {
+        victim = oldest;
+      }
+    }
+    if (victim == null && !idle.isEmpty()) {
+      victim = idle.iterator().next();
+    }
+    if (victim == null) {
+      return false;
+    }
+    rejections.record(ScrapeRejections.Reason.CONNECTION_LIMIT);
+    victim.close();
+    return true;
+  }
+
+  /** One client connection; all its fields belong to the selector thread. */
+  private final class Connection {
+    final SocketChannel channel;
+    @Nullable SelectionKey key;
+    State state = State.READING;
+    long since;
+    ByteBuffer in = ByteBuffer.allocate(FIRST_BUFFER);
+    int scanned;
+    @Nullable ByteBuffer out;
+    boolean closeAfterWrite;
+    int drainedBytes;
+
+    Connection(SocketChannel channel) {
+      this.channel = channel;
+    }
+
+    void enter(State next, long now) {
+      LinkedHashSet<Connection> before = set(state);
+      if (before != null) {
+        before.remove(this);
+      }
+      state = next;
+      since = now;
+      LinkedHashSet<Connection> members = set(next);
+      if (members != null) {
+        members.add(this);
+      }
+    }
+
+    private @Nullable LinkedHashSet<Connection> set(State of) {
+      return switch (of) {
+        case READING -> reading;
+        case IDLE -> idle;
+        case WRITING -> writing;
+        case DRAINING -> draining;
+        case HANDLING, CLOSED -> null;
+      };
+    }
+
+    void expired() {
+      switch (state) {
+        case READING -> {
+          rejections.record(ScrapeRejections.Reason.HEADER_TIMEOUT);
+          sendAndClose(REQUEST_TIMEOUT);
+        }
+        case WRITING -> {
+          rejections.record(ScrapeRejections.Reason.WRITE_TIMEOUT);
+          close();
+        }
+        default -> close();
+      }
+    }
+
+    void onReadable(long now) {
+      if (state == State.DRAINING) {
+        drain();
+        return;
+      }
+      if (state == State.IDLE) {
+        enter(State.READING, now);
+      }
+      if (state != State.READING) {
+        return;
+      }
+      if (!in.hasRemaining()) {
+        if (in.capacity() >= limits.maxHeaderBytes()) {
+          tooLarge();
+          return;
+        }
+        ByteBuffer bigger =
+            ByteBuffer.allocate(Math.min(in.capacity() * 2, limits.maxHeaderBytes()));
+        in.flip();
+        bigger.put(in);
+        in = bigger;
+      }
+      int read;
+      try {
+        read = channel.read(in);
+      } catch (IOException e) {
+        close();
+        return;
+      }
+      if (read < 0) {
+        close();
+        return;
+      }
+      parse(now);
+    }
+
+    /** Dispatches the request whose head is complete in {@code in}, if any. */
+    void parse(long now) {
+      byte[] bytes = in.array();
+      int length = in.position();
+      int skip = 0;
+      while (skip < length && (bytes[skip] == '\r' || bytes[skip] == '\n')) {
+        skip++; // empty lines before a request line are allowed (RFC 9112, 2.2)
+      }
+      if (skip > 0) {
+        consume(skip);
+        length = in.position();
+      }
+      int end = RequestHead.end(bytes, scanned - 3, length);
+      if (end < 0) {
+        scanned = length;
+        if (length >= limits.maxHeaderBytes()) {
+          tooLarge();
+        }
+        return;
+      }
+      RequestHead head;
+      try {
+        head = RequestHead.parse(bytes, end);
+      } catch (RequestHead.Malformed e) {
+        if (e.tooLarge) {
+          tooLarge();
+        } else {
+          rejections.record(ScrapeRejections.Reason.BAD_REQUEST);
+          sendAndClose(plain(400, "Bad Request", "Bad request: " + e.getMessage() + "\n"));
+        }
+        return;
+      }
+      consume(end);
+      if (!head.method.equals("GET") && !head.method.equals("HEAD")) {
+        // The body, if any, is never read: answer and close.
+        respond(
+            Response.of(head, 405, "Method Not Allowed\n").header("Allow", "GET, HEAD"), true, now);
+        return;
+      }
+      if (head.hasBody()) {
+        rejections.record(ScrapeRejections.Reason.BAD_REQUEST);
+        sendAndClose(plain(400, "Bad Request", "Bad request: a GET or HEAD has no body\n"));
+        return;
+      }
+      dispatch(head, now);
+    }
+
+    private void consume(int count) {
+      in.flip();
+      in.position(count);
+      in.compact();
+      scanned = 0;
+    }
+
+    private void tooLarge() {
+      rejections.record(ScrapeRejections.Reason.HEADER_TOO_LARGE);
+      sendAndClose(HEADER_TOO_LARGE);
+    }
+
+    private void dispatch(RequestHead head, long now) {
+      enter(State.HANDLING, now);
+      interest(0);
+      boolean closeAfter = head.closes();
+      try {
+        workers.execute(() -> serve(head, now, closeAfter));
+      } catch (RejectedExecutionException e) {
+        sendAndClose(SERVICE_UNAVAILABLE);
+      }
+    }
+
+    /** On a worker thread. */
+    private void serve(RequestHead head, long received, boolean closeAfter) {
+      ServerExchange exchange = new ServerExchange(head, received);
+      try {
+        if (!"/metrics".equals(head.path)) {
+          exchange.plainResponse(404, NOT_FOUND);
+        } else {
+          handler.handle(exchange);
+        }
+      } catch (IOException | RuntimeException e) {
+        logger.debug("Answering a metrics request failed", e);
+      }
+      Response response = exchange.response;
+      post(
+          () -> {
+            if (response == null) {
+              close();
+            } else {
+              respond(response, closeAfter, System.nanoTime());
+            }
+          });
+    }
+
+    void respond(Response response, boolean closeAfter, long now) {
+      if (state == State.CLOSED) {
+        return;
+      }
+      out = response.encode(closeAfter);
+      closeAfterWrite = closeAfter;
+      enter(State.WRITING, now);
+      write(now);
+    }
+
+    void write(long now) {
+      ByteBuffer pending = out;
+      if (pending == null || state != State.WRITING) {
+        return;
+      }
+      try {
+        channel.write(pending);
+      } catch (IOException e) {
+        close();
+        return;
+      }
+      if (pending.hasRemaining()) {
+        interest(SelectionKey.OP_WRITE);
+        return;
+      }
+      out = null;
+      if (closeAfterWrite) {
+        linger(now);
+        return;
+      }
+      if (in.position() > 0) {
+        enter(State.READING, now); // the next request was sent already (pipelining)
+        interest(SelectionKey.OP_READ);
+        parse(now);
+      } else {
+        enter(State.IDLE, now);
+        interest(SelectionKey.OP_READ);
+      }
+    }
+
+    private void interest(int ops) {
+      SelectionKey selectionKey = key;
+      if (selectionKey != null && selectionKey.isValid()) {
+        selectionKey.interestOps(ops);
+      }
+    }
+
+    /** Writes what fits of a short answer without waiting, and closes. */
+    void sendAndClose(ByteBuffer response) {
+      try {
+        channel.write(response.duplicate());
+      } catch (IOException e) {
+        close();
+        return;
+      }
+      linger(System.nanoTime());
+    }
+
+    /**
+     * Ends the output and reads what the client still sends for a moment: closing with unread input
+     * would reset the connection, and the client could lose the answer before reading it.
+     */
+    private void linger(long now) {
+      try {
+        channel.shutdownOutput();
+      } catch (IOException e) {
+        close();
+        return;
+      }
+      enter(State.DRAINING, now);
+      interest(SelectionKey.OP_READ);
+    }
+
+    private void drain() {
+      try {
+        while (true) {
+          drained.clear();
+          int read = channel.read(drained);
+          drainedBytes += Math.max(read, 0);
+          if (read < 0 || drainedBytes > LINGER_MAX_BYTES) {
+            close();
+            return;
+          }
+          if (read == 0) {
+            return;
+          }
+        }
+      } catch (IOException e) {
+        close();
+      }
+    }
+
+    void close() {
+      if (state == State.CLOSED) {
+        return;
+      }
+      enter(State.CLOSED, System.nanoTime());
+      SelectionKey selectionKey = key;
+      if (selectionKey != null) {
+        selectionKey.cancel();
+      }
+      closeQuietly(channel);
+      all.remove(this);
+      openConnections = all.size();
+    }
+  }
+
+  /** A response, built by a worker and written by the selector thread. */
+  private static final class Response {
+    final int status;
+    final boolean head;
+    final List<String> headers = new ArrayList<>(12);
+    final byte[] body;
+    final int bodyLength;
+    @Nullable String headContentLength;
+
+    private Response(int status, boolean head, byte[] body, int bodyLength) {
+      this.status = status;
+      this.head = head;
+      this.body = body;
+      this.bodyLength = bodyLength;
+    }
+
+    static Response of(RequestHead request, int status, String text) {
+      byte[] body = text.getBytes(StandardCharsets.UTF_8);
+      return new Response(status, request.method.equals("HEAD"), body, body.length)
+          .header("Content-Type", "text/plain; charset=utf-8");
+    }
+
+    Response header(String name, String value) {
+      headers.add(name);
+      headers.add(value);
+      return this;
+    }
+
+    ByteBuffer encode(boolean closeAfter) {
+      StringBuilder text = new StringBuilder(256);
+      text.append("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
+      text.append("Date: ").append(HttpDate.now()).append("\r\n");
+      for (int i = 0; i < headers.size(); i += 2) {
+        text.append(headers.get(i)).append(": ").append(headers.get(i + 1)).append("\r\n");
+      }
+      if (!head) {
+        text.append("Content-Length: ").append(bodyLength).append("\r\n");
+      } else if (headContentLength != null) {
+        text.append("Content-Length: ").append(headContentLength).append("\r\n");
+      }
+      if (closeAfter) {
+        text.append("Connection: close\r\n");
+      }
+      text.append("\r\n");
+      byte[] start = text.toString().getBytes(StandardCharsets.ISO_8859_1);
+      int length = start.length + (head ? 0 : bodyLength);
+      ByteBuffer buffer = ByteBuffer.allocate(length);
+      buffer.put(start);
+      if (!head) {
+        buffer.put(body, 0, bodyLength);
+      }
+      return buffer.flip();
+    }
+  }
+
+  /** The exchange handed to {@link MetricsHandler}: the parsed head, and a buffered response. */
+  private static final class ServerExchange
+      implements PrometheusHttpExchange,
+          PrometheusHttpRequest,
+          PrometheusHttpResponse,
+          MetricsHandler.Received {
+    private final RequestHead head;
+    private final long received;
+    private final List<String> headers = new ArrayList<>(8);
+    private @Nullable String contentLength;
+    private int status;
+    private @Nullable Body body;
+    @Nullable Response response;
+
+    ServerExchange(RequestHead head, long received) {
+      this.head = head;
+      this.received = received;
+    }
+
+    /** A body buffer whose array is handed over without a copy. */
+    private static final class Body extends ByteArrayOutputStream {
+      Body(int size) {
+        super(size);
+      }
+
+      byte[] bytes() {
+        return buf;
+      }
+    }
+
+    @Override
+    public long receivedNanos() {
+      return received;
+    }
+
+    @Override
+    public PrometheusHttpRequest getRequest() {
+      return this;
+    }
+
+    @Override
+    public PrometheusHttpResponse getResponse() {
+      return this;
+    }
+
+    @Override
+    public @Nullable String getQueryString() {
+      return head.query;
+    }
+
+    @Override
+    public Enumeration<String> getHeaders(String name) {
+      return Collections.enumeration(head.values(name));
+    }
+
+    @Override
+    public String getMethod() {
+      return head.method;
+    }
+
+    @Override
+    public String getRequestPath() {
+      return head.path;
+    }
+
+    @Override
+    public void setHeader(String name, String value) {
+      // The server frames the message itself.
+      if (name.equalsIgnoreCase("Content-Length")) {
+        contentLength = value;
+      } else if (!name.equalsIgnoreCase("Transfer-Encoding")
+          && !name.equalsIgnoreCase("Connection")) {
+        headers.add(name);
+        headers.add(value);
+      }
+    }
+
+    @Override
+    public OutputStream sendHeadersAndGetBody(int statusCode, int length) {
+      status = statusCode;
+      Body buffer = new Body(Math.max(length, 64));
+      body = buffer;
+      return buffer;
+    }
+
+    void plainResponse(int statusCode, byte[] text) throws IOException {
+      setHeader("Content-Type", "text/plain; charset=utf-8");
+      try (OutputStream out = sendHeadersAndGetBody(statusCode, text.length)) {
+        out.write(text);
+      }
+      close();
+    }
+
+    @Override
+    public void handleException(IOException e) throws IOException {
+      throw e;
+    }
+
+    @Override
+    public void handleException(RuntimeException e) {
+      throw e;
+    }
+
+    @Override
+    public void close() {
+      if (response != null || status == 0) {
+        return;
+      }
+      Body buffer = body;
+      byte[] bytes = buffer == null ? new byte[0] : buffer.bytes();
+      int size = buffer == null ? 0 : buffer.size();
+      Response built = new Response(status, head.method.equals("HEAD"), bytes, size);
+      built.headers.addAll(headers);
+      built.headContentLength = contentLength;
+      response = built;
+    }
+  }
+
+  /** A short plain-text answer, then the connection closes. */
+  private static ByteBuffer plain(int status, String reason, String text) {
+    byte[] body = text.getBytes(StandardCharsets.UTF_8);
+    String head =
+        "HTTP/1.1 "
+            + status
+            + " "
+            + reason
+            + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
+            + body.length
+            + "\r\nConnection: close\r\n\r\n";
+    byte[] start = head.getBytes(StandardCharsets.ISO_8859_1);
+    byte[] all = Arrays.copyOf(start, start.length + body.length);
+    System.arraycopy(body, 0, all, start.length, body.length);
+    return ByteBuffer.wrap(all).asReadOnlyBuffer();
+  }
+
+  private static String reason(int status) {
+    return switch (status) {
+      case 200 -> "OK";
+      case 400 -> "Bad Request";
+      case 401 -> "Unauthorized";
+      case 404 -> "Not Found";
+      case 405 -> "Method Not Allowed";
+      case 500 -> "Internal Server Error";
+      case 503 -> "Service Unavailable";
+      default -> "Status";
+    };
+  }
+
+  /** The {@code Date} header, formatted at most once a second. */
+  private static final class HttpDate {
+    private record Stamp(long second, String text) {}
+
+    private static volatile Stamp cached = new Stamp(-1, "");
+
+    static String now() {
+      long second = System.currentTimeMillis() / 1000;
+      Stamp known = cached;
+      if (known.second() == second) {
+        return known.text();
+      }
+      String text =
+          DateTimeFormatter.RFC_1123_DATE_TIME.format(
+              ZonedDateTime.ofInstant(Instant.ofEpochSecond(second), ZoneOffset.UTC));
+      cached = new Stamp(second, text);
+      return text;
+    }
+  }
+
+  private static void closeQuietly(@Nullable AutoCloseable closeable) {
+    if (closeable == null) {
       return;
     }
-    handler.handle(new HttpExchangeAdapter(exchange));
+    try {
+      closeable.close();
+    } catch (Exception ignored) {
+      // Nothing more to release.
+    }
   }
 }

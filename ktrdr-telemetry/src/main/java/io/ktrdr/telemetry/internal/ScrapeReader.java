@@ -38,6 +38,7 @@ import io.prometheus.metrics.model.snapshots.MetricMetadata;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.NativeHistogramBuckets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -47,6 +48,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
@@ -64,14 +66,23 @@ import org.jspecify.annotations.Nullable;
  * snapshot already in its order. Every other metric type, and any histogram the fast path cannot
  * prove identical (exemplars with filtered attributes, a name shared with another metric, a name
  * the stock converter rejects), goes through the stock converter unchanged. The SDK's collection
- * uses {@link MemoryMode#REUSABLE_DATA}, so scrapes are serialised by a lock.
+ * uses {@link MemoryMode#REUSABLE_DATA}, so scrapes are serialised by a lock. The lock is never
+ * waited for longer than the lock timeout: a collection stuck in an application's callback makes a
+ * concurrent {@link #collect()} fail ({@link IllegalStateException}) instead of parking its thread.
+ * The library's own endpoint collects on one thread and never waits here (see {@code
+ * SharedCollection}); the timeout protects direct users of the registry.
  */
 public final class ScrapeReader implements MetricReader, MultiCollector {
   private static final long NANOS_PER_MILLI = 1_000_000L;
   private static final String LABELS_PROBE = "ktrdr_scrape_labels";
 
   private final PrometheusMetricReader stock = PrometheusMetricReader.builder().build();
+
+  /** How long {@link #collect()} waits for a collection in progress by default. */
+  public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(10);
+
   private final ReentrantLock lock = new ReentrantLock();
+  private final long lockTimeoutNanos;
   private volatile CollectionRegistration sdk = CollectionRegistration.noop();
   private Collection<MetricData> stockInput = List.of();
 
@@ -88,6 +99,12 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
   private Set<String> fastMetrics = Set.of();
 
   public ScrapeReader() {
+    this(DEFAULT_LOCK_TIMEOUT);
+  }
+
+  /** A reader whose {@link #collect()} waits at most {@code lockTimeout} for another one. */
+  public ScrapeReader(Duration lockTimeout) {
+    this.lockTimeoutNanos = lockTimeout.toNanos();
     stock.register(
         new CollectionRegistration() {
           @Override
@@ -139,11 +156,32 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
 
   @Override
   public MetricSnapshots collect() {
-    lock.lock();
+    acquire();
     try {
       return convert(sdk.collectAllMetrics());
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * Takes the lock, waiting at most the lock timeout.
+   *
+   * @throws IllegalStateException when another collection holds it longer
+   */
+  private void acquire() {
+    boolean acquired;
+    try {
+      acquired = lock.tryLock(lockTimeoutNanos, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while waiting for a metrics collection", e);
+    }
+    if (!acquired) {
+      throw new IllegalStateException(
+          "Another metrics collection has been running for more than "
+              + TimeUnit.NANOSECONDS.toMillis(lockTimeoutNanos)
+              + " ms (an asynchronous instrument's callback that blocks?)");
     }
   }
 
@@ -474,7 +512,7 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
 
   /** The metrics the last scrape converted without the stock converter (for tests). */
   Set<String> fastMetrics() {
-    lock.lock();
+    acquire();
     try {
       return fastMetrics;
     } finally {
@@ -484,7 +522,7 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
 
   /** How many attribute sets have their labels kept (for tests). */
   int cachedSeries() {
-    lock.lock();
+    acquire();
     try {
       int size = 0;
       for (Map<Attributes, Series> known : series.values()) {

@@ -2,6 +2,7 @@ package io.ktrdr.telemetry.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ktrdr.telemetry.testing.BlockingGauge;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.DoubleHistogram;
@@ -554,5 +555,33 @@ class ScrapeReaderTest {
       pairs[2 * i + 1] = new String(labels.getValue(i));
     }
     return pairs;
+  }
+
+  @Test
+  void aCollectionStuckInACallbackMakesAnotherOneFailInsteadOfWaiting() throws Exception {
+    ScrapeReader reader = new ScrapeReader(Duration.ofMillis(200));
+    ExecutorService first = Executors.newSingleThreadExecutor();
+    try (SdkMeterProvider provider =
+            SdkMeterProvider.builder().setResource(RESOURCE).registerMetricReader(reader).build();
+        BlockingGauge gauge = BlockingGauge.register(provider.get("test"), "stuck", 1)) {
+      gauge.block();
+      Future<MetricSnapshots> stuck = first.submit(() -> reader.collect());
+      gauge.awaitBlocked(Duration.ofSeconds(10));
+
+      long start = System.nanoTime();
+      org.assertj.core.api.Assertions.assertThatThrownBy(reader::collect)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage(
+              "Another metrics collection has been running for more than 200 ms (an asynchronous"
+                  + " instrument's callback that blocks?)");
+      assertThat(System.nanoTime() - start)
+          .isBetween(TimeUnit.MILLISECONDS.toNanos(200), TimeUnit.SECONDS.toNanos(5));
+
+      gauge.release();
+      assertThat(stuck.get(10, TimeUnit.SECONDS).size()).isPositive();
+      assertThat(reader.collect().size()).isPositive();
+    } finally {
+      first.shutdownNow();
+    }
   }
 }
