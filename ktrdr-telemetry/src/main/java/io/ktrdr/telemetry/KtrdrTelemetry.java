@@ -74,7 +74,8 @@ import org.slf4j.LoggerFactory;
  * trace ids and the service context.
  *
  * <p>Standard {@code OTEL_*} variables work through OpenTelemetry's autoconfigure; one the library
- * does not honour fails {@link KtrdrTelemetryBuilder#build()}, as does an invalid {@code KTRDR_*}.
+ * does not read is named in a warning and ignored; an invalid value of one it reads, or of a {@code
+ * KTRDR_*} key, fails {@link KtrdrTelemetryBuilder#build()}.
  *
  * <p>A good guest: nothing global changes unless asked ({@code GlobalOpenTelemetry} only with
  * {@link KtrdrTelemetryBuilder#registerGlobal(boolean)}); every thread it starts is a daemon;
