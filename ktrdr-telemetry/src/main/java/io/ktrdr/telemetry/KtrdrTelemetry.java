@@ -79,7 +79,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A good guest: nothing global changes unless asked ({@code GlobalOpenTelemetry} only with
  * {@link KtrdrTelemetryBuilder#registerGlobal(boolean)}); every thread it starts is a daemon;
- * {@link #close()} stops them, unregisters every metric and leaves the JVM as it found it.
+ * {@link #close()} stops them, unregisters every metric and leaves the JVM as it found it, except
+ * that a registered {@code GlobalOpenTelemetry} stays set, to a no-op, since OpenTelemetry offers
+ * no public way to unset it (see {@link KtrdrTelemetryBuilder#registerGlobal(boolean)}).
  */
 public final class KtrdrTelemetry implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(KtrdrTelemetry.class);
@@ -120,6 +122,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
   private final @Nullable MetricsServer metricsServer;
   private final List<ExportReporter> reporters;
   private final Duration shutdownTimeout;
+  private final boolean registerGlobal;
   private final @Nullable Thread shutdownHook;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -141,6 +144,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
     this.reporters = reporters;
     this.tracingEnabled = options.tracing;
     this.shutdownTimeout = options.shutdownTimeout;
+    this.registerGlobal = options.registerGlobal;
     this.tracing = KtrdrTracing.create(sdk, INSTRUMENTATION_SCOPE);
     this.operations = OperationTracker.create(sdk);
     Thread hook = null;
@@ -228,9 +232,6 @@ public final class KtrdrTelemetry implements AutoCloseable {
           .addSpanProcessorCustomizer((processor, config) -> keeper.wrap(processor));
     }
     useOnly(autoconfigure, DefaultConfigProperties.createFromMap(properties));
-    if (options.registerGlobal) {
-      autoconfigure.setResultAsGlobal();
-    }
     OpenTelemetrySdk sdk;
     try {
       sdk = autoconfigure.build().getOpenTelemetrySdk();
@@ -277,15 +278,26 @@ public final class KtrdrTelemetry implements AutoCloseable {
         options.jvmMetrics,
         options.histogramMode.key(),
         server == null ? "off" : "http://" + server.host() + ":" + server.port() + "/metrics");
-    return new KtrdrTelemetry(
-        sdk,
-        resource,
-        registry,
-        errors,
-        handler,
-        server,
-        List.of(spanReporter, logReporter, metricReporter),
-        options);
+    KtrdrTelemetry telemetry =
+        new KtrdrTelemetry(
+            sdk,
+            resource,
+            registry,
+            errors,
+            handler,
+            server,
+            List.of(spanReporter, logReporter, metricReporter),
+            options);
+    // Last, once nothing else can fail: a failed build then leaves the global as it was.
+    if (options.registerGlobal) {
+      try {
+        GlobalRegistration.register(sdk);
+      } catch (RuntimeException e) {
+        telemetry.close();
+        throw e;
+      }
+    }
+    return telemetry;
   }
 
   /**
@@ -521,6 +533,9 @@ public final class KtrdrTelemetry implements AutoCloseable {
       }
     }
     reporters.forEach(ExportReporter::closing);
+    if (registerGlobal) {
+      GlobalRegistration.release(sdk);
+    }
     if (metricsServer != null) {
       metricsServer.close();
     }
