@@ -2,6 +2,7 @@ package io.ktrdr.telemetry;
 
 import io.ktrdr.telemetry.internal.ExportReporter;
 import io.ktrdr.telemetry.internal.ScrapeReader;
+import io.ktrdr.telemetry.internal.SdkErrors;
 import io.ktrdr.telemetry.internal.TelemetryErrors;
 import io.ktrdr.telemetry.internal.TraceKeeper;
 import io.ktrdr.telemetry.operations.OperationTracker;
@@ -244,6 +245,8 @@ public final class KtrdrTelemetry implements AutoCloseable {
     registry.register(histograms.collector(reader));
     Meter meter = sdk.getMeterProvider().get(INSTRUMENTATION_SCOPE);
     TelemetryErrors errors = TelemetryErrors.create(sdk);
+    // The one reporter of this SDK: the filter, HTTP metrics and operations find it (SdkErrors).
+    SdkErrors.register(sdk, errors);
     errorsRef.set(errors);
     selfMeter.set(meter);
     if (options.tracing) {
@@ -265,6 +268,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
       } catch (RuntimeException e) {
         sdk.shutdown().join(options.shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS);
         registry.clear();
+        SdkErrors.unregister(sdk);
         throw e;
       }
     }
@@ -547,5 +551,6 @@ public final class KtrdrTelemetry implements AutoCloseable {
           shutdownTimeout.toMillis());
     }
     registry.clear();
+    SdkErrors.unregister(sdk);
   }
 }
