@@ -92,8 +92,8 @@ class HttpClientLifecycleTest {
     Optional<Path> jdk = jdk21OrLater();
     assertThat(jdk)
         .as(
-            "a JDK 21 or later: set KTRDR_TEST_JDK, or install one under /usr/lib/jvm"
-                + " (apt-get install openjdk-21-jdk-headless where the distribution has it)")
+            "a JDK 21 or later: the project's machines carry Temurin's under /usr/lib/jvm (the"
+                + " default java is 17); elsewhere set KTRDR_TEST_JDK to a JDK 21+ home")
         .isPresent();
     Process process =
         new ProcessBuilder(
