@@ -332,7 +332,7 @@ final class EnvironmentLayer {
   }
 
   /** Levenshtein distance; keys are short, so the full table is fine (start-up only). */
-  private static int editDistance(String a, String b) {
+  static int editDistance(String a, String b) {
     int[] previous = new int[b.length() + 1];
     int[] current = new int[b.length() + 1];
     for (int j = 0; j <= b.length(); j++) {

@@ -109,32 +109,4 @@ class PlatformEnvironmentTest {
         .isInstanceOf(ConfigException.class)
         .hasMessage("KTRDR_METRICS_PORT=abc: expected a port number 0-65535");
   }
-
-  @Test
-  void aMisspeltLibraryKeyIsNamedWithTheKeyItResembles() {
-    try (LogCapture log = LogCapture.of(EnvironmentLayer.class)) {
-      EnvironmentLayer.apply(
-          KtrdrTelemetry.builder()
-              .environment(
-                  Map.of(
-                      "KTRDR_METRICS_PROT", "9464",
-                      // The application's own keys share the prefix and are not named.
-                      "KTRDR_PORT", "8000",
-                      "KTRDR_DATABASE_URL", "jdbc:h2:mem:x")));
-      assertThat(log.messages(Level.WARN))
-          .containsExactly(
-              "KTRDR_* variables not read by ktrdr-telemetry that look like a misspelt library key:"
-                  + " KTRDR_METRICS_PROT (KTRDR_METRICS_PORT?)");
-    }
-  }
-
-  @Test
-  void noWarningWhenEveryKeyIsRead() {
-    try (LogCapture log = LogCapture.of(EnvironmentLayer.class)) {
-      EnvironmentLayer.apply(
-          KtrdrTelemetry.builder()
-              .environment(Map.of("OTEL_SERVICE_NAME", "svc", "KTRDR_METRICS_PORT", "0")));
-      assertThat(log.messages(Level.WARN)).isEmpty();
-    }
-  }
 }
