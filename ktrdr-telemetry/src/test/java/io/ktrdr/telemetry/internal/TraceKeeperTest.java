@@ -676,4 +676,35 @@ class TraceKeeperTest {
     // The long traces got half the buffer between them, besides their first spans each.
     assertThat(keeper.waitingSpans()).isEqualTo(4 * TraceKeeper.LONG_TRACE_FROM + 1024);
   }
+
+  /** A root and {@code children} ended children; the root is returned, not ended. */
+  private Span waitingTrace(String name, int children) {
+    Span root = tracer.spanBuilder(name).startSpan();
+    for (int i = 0; i < children; i++) {
+      tracer.spanBuilder(name + "-" + i).setParent(Context.root().with(root)).startSpan().end();
+    }
+    return root;
+  }
+
+  @Test
+  void theLongTraceBudgetIsHalfTheBufferAndScalesWithIt() {
+    // 64 spans: a quarter (16) per trace, the first 2 of each ordinary, 32 long spans in all.
+    start(0, 64);
+    waitingTrace("a", 20);
+    waitingTrace("b", 20);
+    waitingTrace("c", 20);
+    assertThat(keeper.waitingSpans()).isEqualTo(16 + 16 + (2 + 32 - 14 - 14));
+  }
+
+  @Test
+  void aDecidedLongTraceGivesItsShareOfTheBudgetBack() {
+    start(0, 2048);
+    Span a = waitingTrace("a", 512);
+    waitingTrace("b", 512); // 2 × 448 long spans
+    a.end(); // dropped: its 448 long spans are free again
+    waitingTrace("c", 512); // 448 more: 896
+    waitingTrace("d", 512); // 128 left in the budget
+    assertThat(keeper.waitingSpans()).isEqualTo(512 + 512 + 64 + 128);
+    assertThat(dropped("keep_trace_too_large")).isEqualTo(512 - 64 - 128);
+  }
 }
