@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -168,5 +170,58 @@ class ConfigExitIT {
         .doesNotContain("hunter2")
         .doesNotContain("short-secret")
         .doesNotContain("tiny-token");
+  }
+
+  /** The body of {@code url}'s answer, or null while nothing answers 200 there. */
+  private static String body(String url) {
+    try {
+      java.net.http.HttpResponse<String> response =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                      .timeout(java.time.Duration.ofSeconds(5))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+      return response.statusCode() == 200 ? response.body() : null;
+    } catch (java.io.IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /**
+   * What the OpenTelemetry Operator injects into a pod it instruments: the app starts (these keys
+   * once stopped it), names the keys it ignores once, and its resource carries the Kubernetes
+   * attributes the Operator composed into {@code OTEL_RESOURCE_ATTRIBUTES}.
+   */
+  @Test
+  void theOperatorsInjectedKeysStartTheApp(@TempDir Path directory) throws Exception {
+    int port = io.ktrdr.app.testing.PrometheusProcess.freePort();
+    java.util.Map<String, String> env = new java.util.HashMap<>();
+    env.put("KTRDR_PORT", Integer.toString(port));
+    env.put("OTEL_RESOURCE_ATTRIBUTES_POD_NAME", "pod-1");
+    env.put("OTEL_RESOURCE_ATTRIBUTES_NODE_NAME", "node-1");
+    env.put("OTEL_NODE_IP", "10.0.0.7");
+    env.put("OTEL_POD_IP", "10.1.2.3");
+    env.put(
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "k8s.pod.name=pod-1,k8s.node.name=node-1,k8s.namespace.name=trading");
+    try (AppProcess api = AppProcess.start("operator-api", env, directory)) {
+      String base = "http://127.0.0.1:" + port;
+      io.ktrdr.telemetry.testing.Await.until(
+          "the API answers /api/v1/health (log: " + directory + ")",
+          java.time.Duration.ofSeconds(60),
+          () -> !api.isAlive() || body(base + "/api/v1/health") != null);
+      assertThat(api.isAlive()).as(api.log()).isTrue();
+      assertThat(body(base + "/metrics"))
+          .containsPattern("target_info\\{[^}]*k8s_pod_name=\"pod-1\"")
+          .containsPattern("target_info\\{[^}]*k8s_node_name=\"node-1\"");
+      assertThat(api.log())
+          .contains(
+              "OTEL_* variables not read by ktrdr-telemetry, ignored: OTEL_NODE_IP, OTEL_POD_IP,"
+                  + " OTEL_RESOURCE_ATTRIBUTES_NODE_NAME, OTEL_RESOURCE_ATTRIBUTES_POD_NAME");
+    }
   }
 }

@@ -9,14 +9,20 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one place that reads the environment for the library. It validates every {@code KTRDR_*} key
- * the library reads and every {@code OTEL_*} key, applies the {@code KTRDR_*} ones through builder
- * setters (so the builder stays the single source of truth) and hands the {@code OTEL_*} ones to
- * OpenTelemetry's autoconfigure as its whole configuration.
+ * the library reads and every {@code OTEL_*} key it honours (others are named in a warning and
+ * ignored), applies the {@code KTRDR_*} ones through builder setters (so the builder stays the
+ * single source of truth) and hands the {@code OTEL_*} ones to OpenTelemetry's autoconfigure as its
+ * whole configuration.
  */
 final class EnvironmentLayer {
+  private static final Logger logger = LoggerFactory.getLogger(EnvironmentLayer.class);
+
   static final String ENVIRONMENT = "KTRDR_ENVIRONMENT";
   static final String SERVICE_VERSION = "KTRDR_SERVICE_VERSION";
   static final String JVM_METRICS_ENABLED = "KTRDR_JVM_METRICS_ENABLED";
@@ -315,29 +321,81 @@ final class EnvironmentLayer {
 
   /**
    * The {@code OTEL_*} entries as OpenTelemetry property names. An {@code OTEL_*} key that no part
-   * of the library reads fails: a setting that is silently ignored is worse than none.
+   * of the library reads is left out and named in one warning: platforms inject keys for other
+   * consumers (the OpenTelemetry Operator's {@code OTEL_RESOURCE_ATTRIBUTES_POD_NAME}, the Java
+   * agent's keys, keys of newer SDKs), and refusing them would stop a service that runs fine. A
+   * {@code KTRDR_*} key one or two letters away from a library key is named too: the prefix is
+   * shared with the application, so the library cannot refuse a key it does not know, but a typo of
+   * one of its own should not go unseen.
    */
   static Map<String, String> otelProperties(EnvConfig env) {
     Map<String, String> properties = new HashMap<>();
+    TreeSet<String> ignored = new TreeSet<>();
+    TreeSet<String> nearMisses = new TreeSet<>();
     env.asMap()
         .forEach(
             (key, value) -> {
+              if (key.startsWith("KTRDR_")) {
+                nearestLibraryKey(key).ifPresent(near -> nearMisses.add(key + " (" + near + "?)"));
+                return;
+              }
               if (!key.startsWith("OTEL_") || value == null || value.isBlank()) {
                 return;
               }
               if (!honoured(key)) {
-                throw EnvConfig.conflict(
-                    key,
-                    key
-                        + " is not read by ktrdr-telemetry: expected one of the OTEL_* variables"
-                        + " listed in docs/configuration.md (OpenTelemetry Java agent and"
-                        + " instrumentation settings do not apply), or unset it");
+                ignored.add(key);
+                return;
               }
               if (key.equals(PROMETHEUS_HOST) || key.equals(PROMETHEUS_PORT)) {
                 return; // the standalone metrics server's, see metricsServer()
               }
               properties.put(key.toLowerCase(Locale.ROOT).replace('_', '.'), value.trim());
             });
+    if (!ignored.isEmpty()) {
+      logger.warn(
+          "OTEL_* variables not read by ktrdr-telemetry, ignored: {} (docs/configuration.md lists"
+              + " the ones it reads; OpenTelemetry Java agent and instrumentation settings do not"
+              + " apply)",
+          String.join(", ", ignored));
+    }
+    if (!nearMisses.isEmpty()) {
+      logger.warn(
+          "KTRDR_* variables not read by ktrdr-telemetry that look like a misspelt library key: {}",
+          String.join(", ", nearMisses));
+    }
     return properties;
+  }
+
+  /** The library key at most two edits away from {@code key}, when {@code key} is not one. */
+  static Optional<String> nearestLibraryKey(String key) {
+    if (KTRDR_KEYS.contains(key)) {
+      return Optional.empty();
+    }
+    for (String known : KTRDR_KEYS) {
+      if (Math.abs(known.length() - key.length()) <= 2 && editDistance(known, key) <= 2) {
+        return Optional.of(known);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Levenshtein distance; keys are short, so the full table is fine (start-up only). */
+  static int editDistance(String a, String b) {
+    int[] previous = new int[b.length() + 1];
+    int[] current = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      previous[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+      }
+      int[] swap = previous;
+      previous = current;
+      current = swap;
+    }
+    return previous[b.length()];
   }
 }

@@ -3,6 +3,7 @@ package io.ktrdr.telemetry;
 import io.ktrdr.telemetry.internal.ExportReporter;
 import io.ktrdr.telemetry.internal.InboundTraceContext;
 import io.ktrdr.telemetry.internal.ScrapeReader;
+import io.ktrdr.telemetry.internal.SdkErrors;
 import io.ktrdr.telemetry.internal.TelemetryErrors;
 import io.ktrdr.telemetry.internal.TraceKeeper;
 import io.ktrdr.telemetry.operations.OperationTracker;
@@ -75,11 +76,14 @@ import org.slf4j.LoggerFactory;
  * trace ids and the service context.
  *
  * <p>Standard {@code OTEL_*} variables work through OpenTelemetry's autoconfigure; one the library
- * does not honour fails {@link KtrdrTelemetryBuilder#build()}, as does an invalid {@code KTRDR_*}.
+ * does not read is named in a warning and ignored; an invalid value of one it reads, or of a {@code
+ * KTRDR_*} key, fails {@link KtrdrTelemetryBuilder#build()}.
  *
  * <p>A good guest: nothing global changes unless asked ({@code GlobalOpenTelemetry} only with
  * {@link KtrdrTelemetryBuilder#registerGlobal(boolean)}); every thread it starts is a daemon;
- * {@link #close()} stops them, unregisters every metric and leaves the JVM as it found it.
+ * {@link #close()} stops them, unregisters every metric and leaves the JVM as it found it, except
+ * that a registered {@code GlobalOpenTelemetry} stays set, to a no-op, since OpenTelemetry offers
+ * no public way to unset it (see {@link KtrdrTelemetryBuilder#registerGlobal(boolean)}).
  */
 public final class KtrdrTelemetry implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(KtrdrTelemetry.class);
@@ -120,6 +124,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
   private final @Nullable MetricsServer metricsServer;
   private final List<ExportReporter> reporters;
   private final Duration shutdownTimeout;
+  private final boolean registerGlobal;
   private final @Nullable Thread shutdownHook;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -141,6 +146,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
     this.reporters = reporters;
     this.tracingEnabled = options.tracing;
     this.shutdownTimeout = options.shutdownTimeout;
+    this.registerGlobal = options.registerGlobal;
     this.tracing = KtrdrTracing.create(sdk, INSTRUMENTATION_SCOPE);
     this.operations = OperationTracker.create(sdk);
     Thread hook = null;
@@ -234,9 +240,6 @@ public final class KtrdrTelemetry implements AutoCloseable {
           .addSpanProcessorCustomizer((processor, config) -> keeper.wrap(processor));
     }
     useOnly(autoconfigure, DefaultConfigProperties.createFromMap(properties));
-    if (options.registerGlobal) {
-      autoconfigure.setResultAsGlobal();
-    }
     OpenTelemetrySdk sdk;
     try {
       sdk = autoconfigure.build().getOpenTelemetrySdk();
@@ -249,6 +252,8 @@ public final class KtrdrTelemetry implements AutoCloseable {
     registry.register(histograms.collector(reader));
     Meter meter = sdk.getMeterProvider().get(INSTRUMENTATION_SCOPE);
     TelemetryErrors errors = TelemetryErrors.create(sdk);
+    // The one reporter of this SDK: the filter, HTTP metrics and operations find it (SdkErrors).
+    SdkErrors.register(sdk, errors);
     errorsRef.set(errors);
     selfMeter.set(meter);
     if (options.tracing) {
@@ -293,6 +298,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
         handler.close();
         sdk.shutdown().join(options.shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS);
         registry.clear();
+        SdkErrors.unregister(sdk);
         throw e;
       }
     }
@@ -306,15 +312,26 @@ public final class KtrdrTelemetry implements AutoCloseable {
         options.jvmMetrics,
         options.histogramMode.key(),
         server == null ? "off" : "http://" + server.host() + ":" + server.port() + "/metrics");
-    return new KtrdrTelemetry(
-        sdk,
-        resource,
-        registry,
-        errors,
-        handler,
-        server,
-        List.of(spanReporter, logReporter, metricReporter),
-        options);
+    KtrdrTelemetry telemetry =
+        new KtrdrTelemetry(
+            sdk,
+            resource,
+            registry,
+            errors,
+            handler,
+            server,
+            List.of(spanReporter, logReporter, metricReporter),
+            options);
+    // Last, once nothing else can fail: a failed build then leaves the global as it was.
+    if (options.registerGlobal) {
+      try {
+        GlobalRegistration.register(sdk);
+      } catch (RuntimeException e) {
+        telemetry.close();
+        throw e;
+      }
+    }
+    return telemetry;
   }
 
   /**
@@ -555,6 +572,9 @@ public final class KtrdrTelemetry implements AutoCloseable {
       }
     }
     reporters.forEach(ExportReporter::closing);
+    if (registerGlobal) {
+      GlobalRegistration.release(sdk);
+    }
     if (metricsServer != null) {
       metricsServer.close();
     }
@@ -568,5 +588,6 @@ public final class KtrdrTelemetry implements AutoCloseable {
     }
     registry.clear();
     InboundTraceContext.unregister(sdk);
+    SdkErrors.unregister(sdk);
   }
 }

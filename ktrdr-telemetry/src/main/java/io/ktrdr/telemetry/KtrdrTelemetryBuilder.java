@@ -232,7 +232,12 @@ public final class KtrdrTelemetryBuilder {
 
   /**
    * Whether to install the result as {@code GlobalOpenTelemetry}, for instrumentation that looks it
-   * up there. Default {@code false}. At most one instance per JVM may do so.
+   * up there. Default {@code false}. At most one open instance per JVM may do so; a failed {@link
+   * #build()} registers nothing, and {@link KtrdrTelemetry#close()} gives the place up, so that the
+   * next {@code build()} can take it. OpenTelemetry has no public way to unset the global: after
+   * the first registration {@code GlobalOpenTelemetry} stays set to the library's forwarding
+   * instance (a no-op while no instance is registered), other code can no longer {@code set()} it,
+   * and tracers or meters taken from it before {@code close()} record nothing afterwards.
    */
   public KtrdrTelemetryBuilder registerGlobal(boolean registerGlobal) {
     this.registerGlobal = registerGlobal;

@@ -3,6 +3,8 @@ package io.ktrdr.telemetry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import io.ktrdr.telemetry.testing.LogCapture;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -144,5 +146,75 @@ class EnvironmentLayerTest {
     } finally {
       System.clearProperty("otel.service.name");
     }
+  }
+
+  @Test
+  void aMisspeltLibraryKeyIsNamedWithTheKeyItResembles() {
+    try (LogCapture log = LogCapture.of(EnvironmentLayer.class)) {
+      EnvironmentLayer.apply(
+          KtrdrTelemetry.builder()
+              .environment(
+                  Map.of(
+                      "KTRDR_METRICS_PROT", "9464",
+                      // The application's own keys share the prefix and are not named.
+                      "KTRDR_PORT", "8000",
+                      "KTRDR_DATABASE_URL", "jdbc:h2:mem:x")));
+      assertThat(log.messages(Level.WARN))
+          .containsExactly(
+              "KTRDR_* variables not read by ktrdr-telemetry that look like a misspelt library key:"
+                  + " KTRDR_METRICS_PROT (KTRDR_METRICS_PORT?)");
+    }
+  }
+
+  @Test
+  void noWarningWhenEveryKeyIsRead() {
+    try (LogCapture log = LogCapture.of(EnvironmentLayer.class)) {
+      EnvironmentLayer.apply(
+          KtrdrTelemetry.builder()
+              .environment(Map.of("OTEL_SERVICE_NAME", "svc", "KTRDR_METRICS_PORT", "0")));
+      assertThat(log.messages(Level.WARN)).isEmpty();
+    }
+  }
+
+  @Test
+  void otelKeysTheLibraryDoesNotReadAreLeftOutAndNamedInOneWarning() {
+    try (LogCapture log = LogCapture.of(EnvironmentLayer.class)) {
+      Map<String, String> properties =
+          EnvironmentLayer.apply(
+              KtrdrTelemetry.builder().environment(PlatformEnvironmentTest.operatorEnvironment()));
+      assertThat(properties)
+          .containsEntry("otel.service.name", "ktrdr-api")
+          .containsKey("otel.resource.attributes")
+          .doesNotContainKeys(
+              "otel.resource.attributes.pod.name", "otel.node.ip", "otel.javaagent.enabled");
+      assertThat(log.messages(Level.WARN)).hasSize(1);
+      assertThat(log.messages(Level.WARN).get(0))
+          .startsWith("OTEL_* variables not read by ktrdr-telemetry, ignored: ")
+          .contains("OTEL_RESOURCE_ATTRIBUTES_POD_NAME, OTEL_RESOURCE_ATTRIBUTES_POD_UID (");
+    }
+  }
+
+  @Test
+  void onlyKeysAtMostTwoEditsFromALibraryKeyAreNearMisses() {
+    assertThat(EnvironmentLayer.nearestLibraryKey("KTRDR_METRICS_PROT"))
+        .hasValue("KTRDR_METRICS_PORT");
+    assertThat(EnvironmentLayer.nearestLibraryKey("KTRDR_METRIC_PORT"))
+        .hasValue("KTRDR_METRICS_PORT");
+    assertThat(EnvironmentLayer.nearestLibraryKey("KTRDR_METRICS_PORTS"))
+        .hasValue("KTRDR_METRICS_PORT");
+    assertThat(EnvironmentLayer.nearestLibraryKey("KTRDR_METRICS_PORT")).isEmpty();
+    assertThat(EnvironmentLayer.nearestLibraryKey("KTRDR_METRICS_PXRXX")).isEmpty();
+    assertThat(EnvironmentLayer.nearestLibraryKey("KTRDR_DATABASE_URL")).isEmpty();
+    assertThat(EnvironmentLayer.nearestLibraryKey("KTRDR_PORT")).isEmpty();
+  }
+
+  @Test
+  void editDistanceCountsInsertionsDeletionsAndSubstitutions() {
+    assertThat(EnvironmentLayer.editDistance("", "abc")).isEqualTo(3);
+    assertThat(EnvironmentLayer.editDistance("abc", "")).isEqualTo(3);
+    assertThat(EnvironmentLayer.editDistance("kitten", "sitting")).isEqualTo(3);
+    assertThat(EnvironmentLayer.editDistance("PORT", "PROT")).isEqualTo(2);
+    assertThat(EnvironmentLayer.editDistance("abc", "abc")).isZero();
+    assertThat(EnvironmentLayer.editDistance("ab", "abcd")).isEqualTo(2);
   }
 }

@@ -38,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -132,7 +133,11 @@ public final class ApiServer implements AutoCloseable {
             config.workerRequestTimeout());
     RequestGuard guard =
         new RequestGuard(credentials, allowedHosts(config), config.allowedOrigins());
-    WorkerUrlPolicy[] urlPolicy = new WorkerUrlPolicy[1];
+    // Built before the server listens, so that a worker registering as soon as the port opens
+    // finds it; the API's own port is read at validation time, once it is bound.
+    AtomicReference<Javalin> started = new AtomicReference<>();
+    WorkerUrlPolicy urlPolicy =
+        new WorkerUrlPolicy(config.workerAllowList(), () -> started.get().port());
     RouteCatalog catalog =
         routes(
             telemetry,
@@ -144,7 +149,7 @@ public final class ApiServer implements AutoCloseable {
             dispatcher,
             healthChecker,
             credentials,
-            url -> urlPolicy[0].validate(url));
+            urlPolicy::validate);
 
     Javalin app =
         Javalin.create(
@@ -171,8 +176,8 @@ public final class ApiServer implements AutoCloseable {
                   });
               ServerSetup.configure(javalin, catalog, guard, config.idleTimeout());
             });
+    started.set(app);
     app.start(config.host(), config.port());
-    urlPolicy[0] = new WorkerUrlPolicy(config.workerAllowList(), app.port());
     Thread initializer = new Thread(() -> initialize(database, store, ready), "ktrdr-db-init");
     initializer.setDaemon(true);
     initializer.start();

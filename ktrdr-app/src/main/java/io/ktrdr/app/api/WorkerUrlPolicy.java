@@ -6,6 +6,7 @@ import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.util.function.IntSupplier;
 
 /**
  * Decides whether the API may call a worker at a registered URL: http or https, a host and nothing
@@ -14,9 +15,10 @@ import java.net.UnknownHostException;
  */
 final class WorkerUrlPolicy {
   private final HostAllowList allowList;
-  private final int apiPort;
+  private final IntSupplier apiPort;
 
-  WorkerUrlPolicy(HostAllowList allowList, int apiPort) {
+  /** {@code apiPort}: the port the API listens on, read when a URL is validated. */
+  WorkerUrlPolicy(HostAllowList allowList, IntSupplier apiPort) {
     this.allowList = allowList;
     this.apiPort = apiPort;
   }
@@ -66,7 +68,7 @@ final class WorkerUrlPolicy {
       throw new ApiException(
           403, "forbidden", "url host is not allowed for workers; see KTRDR_WORKER_ALLOWED_HOSTS");
     }
-    if (port == apiPort) {
+    if (port == apiPort.getAsInt()) {
       for (InetAddress address : addresses) {
         if (isLocal(address)) {
           throw new ApiException(

@@ -73,7 +73,7 @@ public final class HttpServerMetrics {
   public static HttpServerMetrics create(OpenTelemetry openTelemetry) {
     Objects.requireNonNull(openTelemetry, "openTelemetry");
     return new HttpServerMetrics(
-        openTelemetry.getMeterProvider().get(SCOPE), TelemetryErrors.create(openTelemetry));
+        openTelemetry.getMeterProvider().get(SCOPE), SdkErrors.of(openTelemetry));
   }
 
   /**

@@ -46,8 +46,11 @@ import org.jspecify.annotations.Nullable;
  * status {@code ERROR}, and is dropped otherwise.
  *
  * <p>Bounded: at most {@code maxSpans} spans wait in total, at most {@code maxSpans / 4} (at least
- * 1, at most 512) per trace. When the buffer is full, the traces waiting longest are evicted to
- * make room; their spans and the spans beyond a trace's share are counted in {@code
+ * 1, at most 512) per trace. Long traces (long operations) must not push request traces out: the
+ * spans of a trace past its first {@value #LONG_TRACE_FROM} (or {@code maxSpans / 32}) draw from a
+ * budget of half the buffer shared by all long traces, and are dropped when it is spent, so request
+ * traces always have the other half. When the buffer is full, the traces waiting longest are
+ * evicted to make room; their spans and the spans beyond a trace's share are counted in {@code
  * ktrdr_telemetry_spans_dropped_total{reason="keep_buffer_full"|"keep_trace_too_large"}}. A child
  * ending after its trace was decided follows the decision while the trace is among the last {@value
  * #RECENT_DROPPED} dropped or {@value #RECENT_KEPT} kept ones (a lossy, allocation-free memory of
@@ -64,6 +67,9 @@ public final class TraceKeeper {
   static final int RECENT_KEPT = 256;
   static final int MAX_SPANS_PER_TRACE = 512;
 
+  /** Spans of one trace beyond which it counts as long (with {@code maxSpans / 32}, if smaller). */
+  static final int LONG_TRACE_FROM = 64;
+
   private static final AttributeKey<String> REASON = AttributeKey.stringKey("reason");
   private static final Attributes BUFFER_FULL = Attributes.of(REASON, "keep_buffer_full");
   private static final Attributes TRACE_TOO_LARGE = Attributes.of(REASON, "keep_trace_too_large");
@@ -74,12 +80,17 @@ public final class TraceKeeper {
   private final long slowerThanNanos;
   private final int maxSpans;
   private final int maxSpansPerTrace;
+  private final int longTraceFrom;
+  private final int longBudget;
   private final List<SpanProcessor> exporters = new CopyOnWriteArrayList<>();
 
   /** Traces waiting for their local root, oldest first. Guarded by itself. */
   private final LinkedHashMap<String, List<ReadableSpan>> waiting = new LinkedHashMap<>();
 
   private int waitingSpans; // guarded by waiting
+
+  /** Spans past {@link #longTraceFrom} of their trace, in all traces; at most longBudget. */
+  private int longSpans; // guarded by waiting
 
   /** {@code waiting.size()}, readable without the lock: the common path skips the lock at 0. */
   private volatile int waitingTraces;
@@ -95,6 +106,8 @@ public final class TraceKeeper {
     this.slowerThanNanos = slowerThan == null ? Long.MAX_VALUE : slowerThan.toNanos();
     this.maxSpans = maxSpans;
     this.maxSpansPerTrace = Math.max(1, Math.min(MAX_SPANS_PER_TRACE, maxSpans / 4));
+    this.longTraceFrom = Math.max(1, Math.min(LONG_TRACE_FROM, maxSpans / 32));
+    this.longBudget = maxSpans / 2;
   }
 
   /**
@@ -185,28 +198,42 @@ public final class TraceKeeper {
     }
   }
 
+  /**
+   * Decides a trace when its local root ends. A child ending on another thread at the same time
+   * must either be among the children decided here or see the decision (and follow it), never wait
+   * for a decision already taken. So: with children waiting, the decision is taken and published
+   * under the lock {@link #hold} checks it under; without (the common case, no lock), it is
+   * published first and {@code waitingTraces} read again afterwards, while {@link #hold} reads the
+   * decision again after parking a new trace: of the two, at least one sees the other (both are
+   * volatile), and whichever takes the trace out of {@code waiting} under the lock handles it.
+   */
   private void decide(ReadableSpan root, String traceId) {
-    List<ReadableSpan> children = null;
-    if (waitingTraces > 0) {
-      synchronized (waiting) {
-        children = waiting.remove(traceId);
-        if (children != null) {
-          waitingSpans -= children.size();
-          waitingTraces = waiting.size();
-        }
-      }
-    }
     Attributes reason = null;
     if (root.getLatencyNanos() > slowerThanNanos) {
       reason = KEPT_SLOW;
-    } else if (keepErrors && (failed(root) || anyFailed(children))) {
+    } else if (keepErrors && failed(root)) {
       reason = KEPT_ERROR;
     }
+    List<ReadableSpan> children = null;
+    if (waitingTraces > 0) {
+      synchronized (waiting) {
+        children = take(traceId);
+        if (reason == null && keepErrors && anyFailed(children)) {
+          reason = KEPT_ERROR;
+        }
+        publish(traceId, reason != null);
+      }
+    } else {
+      publish(traceId, reason != null);
+      if (waitingTraces > 0) {
+        synchronized (waiting) {
+          children = take(traceId);
+        }
+      }
+    }
     if (reason == null) {
-      recentDropped.setRelease(slot(traceId, RECENT_DROPPED), traceId);
       return;
     }
-    recentKept.setRelease(slot(traceId, RECENT_KEPT), traceId);
     if (children != null) {
       for (ReadableSpan child : children) {
         export(child);
@@ -217,6 +244,44 @@ public final class TraceKeeper {
     if (counter != null) {
       counter.add(1, reason);
     }
+  }
+
+  /** Takes {@code traceId}'s waiting spans out of the buffer. Call under the lock. */
+  private @Nullable List<ReadableSpan> take(String traceId) {
+    List<ReadableSpan> spans = waiting.remove(traceId);
+    if (spans != null) {
+      forget(spans);
+      waitingTraces = waiting.size();
+    }
+    return spans;
+  }
+
+  /**
+   * Takes the spans of a trace just removed from {@code waiting} off the counts. Under the lock.
+   */
+  private void forget(List<ReadableSpan> spans) {
+    waitingSpans -= spans.size();
+    longSpans -= Math.max(0, spans.size() - longTraceFrom);
+  }
+
+  /** Remembers the decision, for children that end after it (volatile: see {@link #decide}). */
+  private void publish(String traceId, boolean keep) {
+    if (keep) {
+      recentKept.set(slot(traceId, RECENT_KEPT), traceId);
+    } else {
+      recentDropped.set(slot(traceId, RECENT_DROPPED), traceId);
+    }
+  }
+
+  /** {@code Boolean.TRUE} kept, {@code FALSE} dropped, null not (or no longer) remembered. */
+  private @Nullable Boolean decision(String traceId) {
+    if (traceId.equals(recentKept.get(slot(traceId, RECENT_KEPT)))) {
+      return Boolean.TRUE;
+    }
+    if (traceId.equals(recentDropped.get(slot(traceId, RECENT_DROPPED)))) {
+      return Boolean.FALSE;
+    }
+    return null;
   }
 
   private static boolean failed(ReadableSpan span) {
@@ -238,33 +303,53 @@ public final class TraceKeeper {
     int evicted = 0;
     boolean tooLarge = false;
     boolean late = false;
+    boolean parked = false;
     synchronized (waiting) {
       List<ReadableSpan> trace = waiting.get(traceId);
       if (trace == null) {
-        if (traceId.equals(recentKept.getAcquire(slot(traceId, RECENT_KEPT)))) {
+        Boolean decided = decision(traceId);
+        if (decided == Boolean.TRUE) {
           late = true;
-        } else if (traceId.equals(recentDropped.getAcquire(slot(traceId, RECENT_DROPPED)))) {
+        } else if (decided == Boolean.FALSE) {
           return;
         } else {
           trace = new ArrayList<>(4);
           waiting.put(traceId, trace);
+          parked = true;
         }
       }
       if (trace != null) {
-        if (trace.size() >= maxSpansPerTrace) {
+        boolean longTrace = trace.size() >= longTraceFrom;
+        if (trace.size() >= maxSpansPerTrace || (longTrace && longSpans >= longBudget)) {
           tooLarge = true;
         } else {
           trace.add(span);
           waitingSpans++;
+          if (longTrace) {
+            longSpans++;
+          }
           Iterator<Map.Entry<String, List<ReadableSpan>>> oldest = waiting.entrySet().iterator();
           while (waitingSpans > maxSpans && oldest.hasNext()) {
             List<ReadableSpan> spans = oldest.next().getValue();
             oldest.remove();
-            waitingSpans -= spans.size();
+            forget(spans);
             evicted += spans.size();
           }
         }
         waitingTraces = waiting.size();
+      }
+    }
+    if (parked) {
+      // The root may have decided, without seeing this trace, since the check above.
+      Boolean decided = decision(traceId);
+      if (decided != null) {
+        List<ReadableSpan> decidedSpans;
+        synchronized (waiting) {
+          decidedSpans = take(traceId);
+        }
+        if (decidedSpans != null && decided) {
+          decidedSpans.forEach(this::export);
+        }
       }
     }
     if (late) {
@@ -294,6 +379,7 @@ public final class TraceKeeper {
     synchronized (waiting) {
       waiting.clear();
       waitingSpans = 0;
+      longSpans = 0;
       waitingTraces = 0;
     }
   }

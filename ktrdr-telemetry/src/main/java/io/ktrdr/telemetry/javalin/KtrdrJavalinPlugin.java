@@ -7,7 +7,7 @@ import io.ktrdr.telemetry.KtrdrTelemetry;
 import io.ktrdr.telemetry.MetricsHandler;
 import io.ktrdr.telemetry.internal.HttpServerMetrics;
 import io.ktrdr.telemetry.internal.InboundTraceContext;
-import io.ktrdr.telemetry.internal.TelemetryErrors;
+import io.ktrdr.telemetry.internal.SdkErrors;
 import io.opentelemetry.api.OpenTelemetry;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServletRequest;
@@ -126,7 +126,7 @@ public final class KtrdrJavalinPlugin extends Plugin<KtrdrJavalinPlugin.Config> 
         HttpServerMetrics.create(openTelemetry),
         telemetry.tracingEnabled() ? new ServerTracing(openTelemetry) : null,
         openTelemetry.getPropagators().getTextMapPropagator(),
-        TelemetryErrors.create(openTelemetry),
+        SdkErrors.of(openTelemetry),
         new PathMatcher(excluded),
         InboundTraceContext.of(openTelemetry),
         trustedCallers);

@@ -1,5 +1,6 @@
 package io.ktrdr.telemetry.operations;
 
+import io.ktrdr.telemetry.internal.SdkErrors;
 import io.ktrdr.telemetry.internal.TelemetryErrors;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
@@ -18,6 +19,8 @@ import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Telemetry for KTRDR's long-running operations (data loads, trainings, backtests).
@@ -44,8 +47,22 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A body that throws {@link CancellationException} ends {@code cancelled}; any other exception
  * ends {@code failed} and is rethrown.
+ *
+ * <p>Bounded: the type becomes a metric label, so at most {@value #MAX_TYPES} distinct types
+ * (declared or started) get their own series; later ones are recorded as {@code
+ * operation_type="other"} (span {@code operation.other}, whose {@code operation.type} attribute
+ * keeps the real type) and named once in a warning. A type built from data ({@code "backtest-" +
+ * symbol}) thus costs a bounded number of series and no memory per value.
  */
 public final class OperationTracker {
+  private static final Logger logger = LoggerFactory.getLogger(OperationTracker.class);
+
+  /** Distinct operation types with series of their own; later types are folded into other. */
+  static final int MAX_TYPES = 64;
+
+  /** The type that types past {@link #MAX_TYPES} are recorded as. */
+  static final String OTHER = "other";
+
   /** Bucket boundaries of the duration histogram, seconds: half a second to an hour. */
   public static final List<Double> DURATION_BUCKETS =
       List.of(0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0);
@@ -63,6 +80,8 @@ public final class OperationTracker {
   private final DoubleHistogram duration;
   private final LongUpDownCounter active;
   private final Map<String, TypeAttributes> attributes = new ConcurrentHashMap<>();
+  private final TypeAttributes other = new TypeAttributes(OTHER);
+  private boolean warnedOverflow; // guarded by attributes
 
   /** Attribute sets of one operation type, built once. */
   private static final class TypeAttributes {
@@ -112,7 +131,7 @@ public final class OperationTracker {
     return new OperationTracker(
         openTelemetry.getTracer(SCOPE),
         openTelemetry.getMeterProvider().get(SCOPE),
-        TelemetryErrors.create(openTelemetry));
+        SdkErrors.of(openTelemetry));
   }
 
   /**
@@ -136,7 +155,32 @@ public final class OperationTracker {
   private TypeAttributes attributes(String type) {
     Objects.requireNonNull(type, "type");
     TypeAttributes found = attributes.get(type);
-    return found != null ? found : attributes.computeIfAbsent(type, TypeAttributes::new);
+    if (found != null) {
+      return found;
+    }
+    // A new type: rare, so a lock keeps the count exact.
+    synchronized (attributes) {
+      found = attributes.get(type);
+      if (found != null) {
+        return found;
+      }
+      if (attributes.size() >= MAX_TYPES) {
+        if (!warnedOverflow) {
+          warnedOverflow = true;
+          logger.warn(
+              "More than {} operation types; '{}' and later new types are recorded as"
+                  + " operation_type=\"{}\". Use a small fixed set of types (the id or symbol"
+                  + " belongs in the operation id)",
+              MAX_TYPES,
+              type,
+              OTHER);
+        }
+        return other;
+      }
+      found = new TypeAttributes(type);
+      attributes.put(type, found);
+      return found;
+    }
   }
 
   /**

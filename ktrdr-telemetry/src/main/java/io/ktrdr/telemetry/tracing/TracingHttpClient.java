@@ -170,4 +170,88 @@ final class TracingHttpClient extends HttpClient {
   public Optional<Executor> executor() {
     return delegate.executor();
   }
+
+  // JDK 21 made HttpClient AutoCloseable, with shutdown(), shutdownNow(), awaitTermination() and
+  // isTerminated(). The build targets 17, so these are declared without @Override: on 21+ they
+  // override the base class's (which would otherwise act on this wrapper, not on the client that
+  // owns the connections), and they reach the delegate's through method handles looked up once;
+  // on 17 the delegate has none of them and there is nothing to close.
+
+  /** Closes the wrapped client (JDK 21+: waits for its requests to finish); no-op on JDK 17. */
+  public void close() {
+    invoke(Lifecycle.CLOSE);
+  }
+
+  /** Starts an orderly shutdown of the wrapped client (JDK 21+); no-op on JDK 17. */
+  public void shutdown() {
+    invoke(Lifecycle.SHUTDOWN);
+  }
+
+  /** Shuts the wrapped client down at once (JDK 21+); no-op on JDK 17. */
+  public void shutdownNow() {
+    invoke(Lifecycle.SHUTDOWN_NOW);
+  }
+
+  /** Whether the wrapped client has terminated (JDK 21+); {@code false} on JDK 17. */
+  public boolean isTerminated() {
+    Object terminated = invoke(Lifecycle.IS_TERMINATED);
+    return Boolean.TRUE.equals(terminated);
+  }
+
+  /**
+   * Waits for the wrapped client to terminate (JDK 21+); {@code false} at once on JDK 17.
+   *
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public boolean awaitTermination(Duration duration) throws InterruptedException {
+    java.lang.invoke.MethodHandle handle = Lifecycle.AWAIT_TERMINATION;
+    if (handle == null) {
+      return false;
+    }
+    try {
+      return (boolean) handle.invoke(delegate, duration);
+    } catch (InterruptedException | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  private @Nullable Object invoke(java.lang.invoke.@Nullable MethodHandle handle) {
+    if (handle == null) {
+      return null;
+    }
+    try {
+      return handle.invoke(delegate);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  /** {@link HttpClient}'s JDK 21 lifecycle methods, or null on an older JDK. */
+  private static final class Lifecycle {
+    static final java.lang.invoke.@Nullable MethodHandle CLOSE = find("close", void.class);
+    static final java.lang.invoke.@Nullable MethodHandle SHUTDOWN = find("shutdown", void.class);
+    static final java.lang.invoke.@Nullable MethodHandle SHUTDOWN_NOW =
+        find("shutdownNow", void.class);
+    static final java.lang.invoke.@Nullable MethodHandle IS_TERMINATED =
+        find("isTerminated", boolean.class);
+    static final java.lang.invoke.@Nullable MethodHandle AWAIT_TERMINATION =
+        find("awaitTermination", boolean.class, Duration.class);
+
+    private static java.lang.invoke.@Nullable MethodHandle find(
+        String name, Class<?> returnType, Class<?>... parameters) {
+      try {
+        return java.lang.invoke.MethodHandles.publicLookup()
+            .findVirtual(
+                HttpClient.class,
+                name,
+                java.lang.invoke.MethodType.methodType(returnType, parameters));
+      } catch (NoSuchMethodException | IllegalAccessException e) {
+        return null; // JDK 17-20
+      }
+    }
+  }
 }

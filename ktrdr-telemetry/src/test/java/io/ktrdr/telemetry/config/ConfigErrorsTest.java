@@ -59,12 +59,6 @@ class ConfigErrorsTest {
             "KTRDR_LOG_LEVEL",
             "KTRDR_LOG_LEVEL=verbose: expected one of TRACE, DEBUG, INFO, WARN, ERROR, OFF"),
         Arguments.of(
-            Map.of("OTEL_JAVAAGENT_ENABLED", "true"),
-            "OTEL_JAVAAGENT_ENABLED",
-            "OTEL_JAVAAGENT_ENABLED is not read by ktrdr-telemetry: expected one of the OTEL_*"
-                + " variables listed in docs/configuration.md (OpenTelemetry Java agent and"
-                + " instrumentation settings do not apply), or unset it"),
-        Arguments.of(
             Map.of("OTEL_EXPORTER_PROMETHEUS_PORT", "9465", "KTRDR_METRICS_PORT", "9464"),
             "OTEL_EXPORTER_PROMETHEUS_PORT",
             "OTEL_EXPORTER_PROMETHEUS_PORT=9465 differs from KTRDR_METRICS_PORT=9464: expected one"

@@ -7,6 +7,7 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.TraceFlags;
 import io.opentelemetry.api.trace.TraceState;
@@ -14,6 +15,8 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.common.InstrumentationLibraryInfo;
+import io.opentelemetry.sdk.common.InstrumentationScopeInfo;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.LongPointData;
 import io.opentelemetry.sdk.metrics.data.MetricData;
@@ -24,14 +27,20 @@ import io.opentelemetry.sdk.trace.ReadWriteSpan;
 import io.opentelemetry.sdk.trace.ReadableSpan;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.SpanProcessor;
+import io.opentelemetry.sdk.trace.data.LinkData;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
+import io.opentelemetry.sdk.trace.samplers.SamplingResult;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.awaitility.Awaitility;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -64,6 +73,7 @@ class TraceKeeperTest {
 
   @AfterEach
   void close() {
+    recordOnly.close();
     tracers.close();
     meters.close();
   }
@@ -448,5 +458,253 @@ class TraceKeeperTest {
                     List.of())
                 .getDecision())
         .isEqualTo(io.opentelemetry.sdk.trace.samplers.SamplingDecision.RECORD_ONLY);
+  }
+
+  /**
+   * A recorded, unsampled span of the SDK whose {@code toSpanData()} (where the keeper reads the
+   * status) stops, the first time, until released: the interleaving point of the race tests.
+   */
+  private static final class PausingSpan implements ReadableSpan {
+    final ReadableSpan delegate;
+    final CountDownLatch reading = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+
+    PausingSpan(Span span) {
+      this.delegate = (ReadableSpan) span;
+    }
+
+    @Override
+    public SpanData toSpanData() {
+      if (reading.getCount() > 0) {
+        reading.countDown();
+        try {
+          release.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return delegate.toSpanData();
+    }
+
+    @Override
+    public SpanContext getSpanContext() {
+      return delegate.getSpanContext();
+    }
+
+    @Override
+    public SpanContext getParentSpanContext() {
+      return delegate.getParentSpanContext();
+    }
+
+    @Override
+    public String getName() {
+      return delegate.getName();
+    }
+
+    @Override
+    @Deprecated
+    public InstrumentationLibraryInfo getInstrumentationLibraryInfo() {
+      return delegate.getInstrumentationLibraryInfo();
+    }
+
+    @Override
+    public InstrumentationScopeInfo getInstrumentationScopeInfo() {
+      return delegate.getInstrumentationScopeInfo();
+    }
+
+    @Override
+    public boolean hasEnded() {
+      return delegate.hasEnded();
+    }
+
+    @Override
+    public long getLatencyNanos() {
+      return delegate.getLatencyNanos();
+    }
+
+    @Override
+    public SpanKind getKind() {
+      return delegate.getKind();
+    }
+
+    @Override
+    public <T> @Nullable T getAttribute(AttributeKey<T> key) {
+      return delegate.getAttribute(key);
+    }
+
+    @Override
+    public Attributes getAttributes() {
+      return delegate.getAttributes();
+    }
+  }
+
+  /** Spans recorded but not sampled, as the keeper's sampler makes them, ended outside it. */
+  private final SdkTracerProvider recordOnly =
+      SdkTracerProvider.builder()
+          .setClock(clock)
+          .setSampler(
+              new Sampler() {
+                @Override
+                public SamplingResult shouldSample(
+                    Context parentContext,
+                    String traceId,
+                    String name,
+                    SpanKind spanKind,
+                    Attributes attributes,
+                    List<LinkData> parentLinks) {
+                  return SamplingResult.recordOnly();
+                }
+
+                @Override
+                public String getDescription() {
+                  return "recordOnly";
+                }
+              })
+          .build();
+
+  private Span recorded(String name, @Nullable Span parent) {
+    Span span =
+        recordOnly
+            .get("test")
+            .spanBuilder(name)
+            .setParent(parent == null ? Context.root() : Context.root().with(parent))
+            .startSpan();
+    span.end();
+    return span;
+  }
+
+  /** The keeper's processor in front of the in-memory exporter, driven directly. */
+  private SpanProcessor keeperProcessor() {
+    keeper = TraceKeeper.create(true, Duration.ofMillis(500), 2048);
+    keeper.bindMetrics(meters.get("test"));
+    return keeper.wrap(SimpleSpanProcessor.create(exporter));
+  }
+
+  /**
+   * Ends {@code child} on another thread while {@code decidingSpan} holds its root's decision (in
+   * {@code toSpanData()}), then lets the decision finish. The child's thread may wait for the
+   * decision (blocked on the keeper's lock) or run to its end: either is allowed, parking after it
+   * is not.
+   */
+  private void endChildWhileTheRootDecides(
+      SpanProcessor processor, ReadableSpan root, PausingSpan decidingSpan, ReadableSpan child)
+      throws Exception {
+    Thread decider = new Thread(() -> processor.onEnd(root), "root-decides");
+    decider.setDaemon(true);
+    decider.start();
+    assertThat(decidingSpan.reading.await(10, TimeUnit.SECONDS)).as("the root decides").isTrue();
+    Thread childThread = new Thread(() -> processor.onEnd(child), "child-ends");
+    childThread.setDaemon(true);
+    childThread.start();
+    Awaitility.await("the child's thread ended or waits for the decision")
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                childThread.getState() == Thread.State.TERMINATED
+                    || childThread.getState() == Thread.State.BLOCKED);
+    decidingSpan.release.countDown();
+    decider.join(10_000);
+    childThread.join(10_000);
+    assertThat(decider.isAlive()).isFalse();
+    assertThat(childThread.isAlive()).isFalse();
+  }
+
+  @Test
+  void aChildEndingWhileARootWithoutWaitingChildrenDecidesFollowsTheDecision() throws Exception {
+    SpanProcessor processor = keeperProcessor();
+    Span rootSpan = recorded("root", null);
+    PausingSpan root = new PausingSpan(rootSpan);
+    Span child = recorded("child", rootSpan);
+
+    endChildWhileTheRootDecides(processor, root, root, (ReadableSpan) child);
+
+    assertThat(keeper.waitingSpans()).as("nothing parked after the decision").isZero();
+    assertThat(exporter.getFinishedSpanItems()).isEmpty();
+  }
+
+  @Test
+  void aChildEndingWhileTheRootReadsItsWaitingChildrenIsDecidedWithThem() throws Exception {
+    SpanProcessor processor = keeperProcessor();
+    Span rootSpan = recorded("root", null);
+    PausingSpan first = new PausingSpan(recorded("child-1", rootSpan));
+    processor.onEnd(first);
+    assertThat(keeper.waitingSpans()).isEqualTo(1);
+    Span second = recorded("child-2", rootSpan);
+
+    endChildWhileTheRootDecides(processor, (ReadableSpan) rootSpan, first, (ReadableSpan) second);
+
+    assertThat(keeper.waitingSpans()).as("nothing parked after the decision").isZero();
+    assertThat(exporter.getFinishedSpanItems()).isEmpty();
+    // Nothing waits to be evicted and counted as keep_buffer_full later: fill the buffer.
+    for (int i = 0; i < 2048; i++) {
+      Span other = recorded("other-root-" + i, null);
+      processor.onEnd((ReadableSpan) recorded("other-" + i, other));
+    }
+    assertThat(dropped("keep_buffer_full")).isZero();
+  }
+
+  @Test
+  void longOperationsDoNotPushRequestTracesOutOfTheBuffer() {
+    start(0, 2048);
+    // Request traces waiting for their roots (a child each), then four long operations.
+    List<Span> requests = new java.util.ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      Span root = tracer.spanBuilder("request-" + i).startSpan();
+      tracer.spanBuilder("query-" + i).setParent(Context.root().with(root)).startSpan().end();
+      requests.add(root);
+    }
+    for (int op = 0; op < 4; op++) {
+      Span operation = tracer.spanBuilder("operation-" + op).startSpan();
+      for (int step = 0; step < 512; step++) {
+        tracer
+            .spanBuilder("step-" + op + "-" + step)
+            .setParent(Context.root().with(operation))
+            .startSpan()
+            .end();
+      }
+    }
+    for (Span request : requests) {
+      request.setStatus(StatusCode.ERROR).end();
+    }
+
+    assertThat(dropped("keep_buffer_full")).isZero();
+    Map<String, SpanData> exported = exportedByName();
+    for (int i = 0; i < 100; i++) {
+      assertThat(exported).containsKeys("request-" + i, "query-" + i);
+    }
+    assertThat(kept("error")).isEqualTo(100);
+    // The long traces got half the buffer between them, besides their first spans each.
+    assertThat(keeper.waitingSpans()).isEqualTo(4 * TraceKeeper.LONG_TRACE_FROM + 1024);
+  }
+
+  /** A root and {@code children} ended children; the root is returned, not ended. */
+  private Span waitingTrace(String name, int children) {
+    Span root = tracer.spanBuilder(name).startSpan();
+    for (int i = 0; i < children; i++) {
+      tracer.spanBuilder(name + "-" + i).setParent(Context.root().with(root)).startSpan().end();
+    }
+    return root;
+  }
+
+  @Test
+  void theLongTraceBudgetIsHalfTheBufferAndScalesWithIt() {
+    // 64 spans: a quarter (16) per trace, the first 2 of each ordinary, 32 long spans in all.
+    start(0, 64);
+    waitingTrace("a", 20);
+    waitingTrace("b", 20);
+    waitingTrace("c", 20);
+    assertThat(keeper.waitingSpans()).isEqualTo(16 + 16 + (2 + 32 - 14 - 14));
+  }
+
+  @Test
+  void aDecidedLongTraceGivesItsShareOfTheBudgetBack() {
+    start(0, 2048);
+    Span a = waitingTrace("a", 512);
+    waitingTrace("b", 512); // 2 × 448 long spans
+    a.end(); // dropped: its 448 long spans are free again
+    waitingTrace("c", 512); // 448 more: 896
+    waitingTrace("d", 512); // 128 left in the budget
+    assertThat(keeper.waitingSpans()).isEqualTo(512 + 512 + 64 + 128);
+    assertThat(dropped("keep_trace_too_large")).isEqualTo(512 - 64 - 128);
   }
 }

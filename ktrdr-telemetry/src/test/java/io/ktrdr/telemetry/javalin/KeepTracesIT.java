@@ -26,7 +26,10 @@ import org.junit.jupiter.api.Test;
  * with its child span.
  */
 class KeepTracesIT {
-  // Far above an ordinary request's time even on a loaded machine: only the slow ones cross it.
+  // The slow handler waits longer than the threshold, so its server span (which contains the
+  // handler) always crosses it. An ordinary request crosses it only if the machine stalls it that
+  // long: such a request, measured by the client (whose time contains the server span's), may be
+  // kept or not, and is left out of the exact assertions instead of making them depend on load.
   private static final Duration THRESHOLD = Duration.ofSeconds(1);
   private static final Duration SLOW = Duration.ofMillis(1100);
 
@@ -41,6 +44,7 @@ class KeepTracesIT {
   @Test
   void exactlyTheFailedAndSlowTracesArriveWhole() {
     Set<String> expectedPaths = new HashSet<>();
+    Set<String> stalledPaths = new HashSet<>();
     Map<String, String> callerTraceIds = new HashMap<>();
     Scrape scrape;
     try (OtlpReceiver receiver = OtlpReceiver.start()) {
@@ -87,10 +91,14 @@ class KeepTracesIT {
             request.header("traceparent", "00-" + traceId + "-00000000000000a1-00");
             callerTraceIds.put(path, traceId);
           }
+          long sent = System.nanoTime();
           HttpResponse<String> response = Http.send(request.build());
+          boolean stalled = System.nanoTime() - sent > THRESHOLD.toNanos();
           assertThat(response.statusCode()).isEqualTo(kind.equals("fail") ? 500 : 200);
           if (!kind.equals("ok")) {
             expectedPaths.add(path);
+          } else if (stalled) {
+            stalledPaths.add(path);
           }
         }
         scrape =
@@ -107,6 +115,7 @@ class KeepTracesIT {
       Map<String, List<ReceivedSpan>> traces =
           receiver.spans().stream().collect(Collectors.groupingBy(ReceivedSpan::traceId));
       Map<String, ReceivedSpan> serverByPath = new HashMap<>();
+      assertThat(traces).isNotEmpty();
       for (List<ReceivedSpan> trace : traces.values()) {
         assertThat(trace).as("one server span and its child").hasSize(2);
         ReceivedSpan server =
@@ -117,7 +126,9 @@ class KeepTracesIT {
         assertThat(trace).allSatisfy(s -> assertThat(s.span().getFlags() & 0x1).isEqualTo(1));
         serverByPath.put(server.attribute("url.path"), server);
       }
-      assertThat(serverByPath.keySet()).containsExactlyInAnyOrderElementsOf(expectedPaths);
+      Set<String> arrived = new HashSet<>(serverByPath.keySet());
+      arrived.removeAll(stalledPaths);
+      assertThat(arrived).containsExactlyInAnyOrderElementsOf(expectedPaths);
       assertThat(callerTraceIds).hasSize(3);
       callerTraceIds.forEach(
           (path, traceId) -> {
@@ -139,7 +150,7 @@ class KeepTracesIT {
     assertThat(scrape.value("ktrdr_telemetry_traces_kept_total", Map.of("reason", "error")))
         .isEqualTo(5);
     assertThat(scrape.value("ktrdr_telemetry_traces_kept_total", Map.of("reason", "slow")))
-        .isEqualTo(3);
+        .isBetween(3.0, 3.0 + stalledPaths.size());
     assertThat(
             scrape.value(
                 "ktrdr_telemetry_spans_dropped_total", Map.of("reason", "keep_buffer_full")))

@@ -180,4 +180,32 @@ class OperationTrackerTest {
     assertThat(scrape.value("ktrdr_operations_active", Map.of("operation_type", "backtest")))
         .isZero();
   }
+
+  @Test
+  void typesBeyondTheBoundAreFoldedIntoOtherWithOneWarning() throws Exception {
+    try (io.ktrdr.telemetry.testing.LogCapture log =
+        io.ktrdr.telemetry.testing.LogCapture.of(OperationTracker.class)) {
+      int types = OperationTracker.MAX_TYPES + 20;
+      for (int i = 0; i < types; i++) {
+        telemetry.operations().start("backtest-" + i, "op-" + i).complete();
+      }
+
+      Scrape scrape = scrape();
+      java.util.Set<String> labelled = new java.util.TreeSet<>();
+      scrape
+          .samples("ktrdr_operations_total")
+          .forEach(s -> labelled.add(s.label("operation_type")));
+      assertThat(labelled).hasSize(OperationTracker.MAX_TYPES + 1).contains("other", "backtest-0");
+      assertThat(scrape.value("ktrdr_operations_total", labels("other", "completed")))
+          .isEqualTo(20);
+      assertThat(log.messages(ch.qos.logback.classic.Level.WARN))
+          .containsExactly(
+              "More than 64 operation types; 'backtest-64' and later new types are recorded as"
+                  + " operation_type=\"other\". Use a small fixed set of types (the id or symbol"
+                  + " belongs in the operation id)");
+      // The span keeps the real type.
+      ReceivedSpan span = receiver.awaitSpan("operation.other");
+      assertThat(span.attribute("operation.type")).startsWith("backtest-");
+    }
+  }
 }

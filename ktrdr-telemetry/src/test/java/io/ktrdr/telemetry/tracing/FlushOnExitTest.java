@@ -77,11 +77,21 @@ class FlushOnExitTest {
   @ParameterizedTest
   @ValueSource(strings = {"hook", "server"})
   void withTheCollectorDownItExitsAtOnceNotAfterTheShutdownTimeout(String mode) throws Exception {
-    // The default shutdown timeout: a refused connection is not retried while closing.
-    Run run = run(HangingCollector.closedEndpoint(), mode, Duration.ofSeconds(10));
+    // Baseline: the same job against a collector that answers, measured on this machine now.
+    Run baseline;
+    try (OtlpReceiver receiver = OtlpReceiver.start()) {
+      baseline = run(receiver.endpoint(), mode, Duration.ofMinutes(10));
+    }
+    // A refused connection is not retried while closing: no retry back-off (1 s, 1.5 s, 2.25 s,
+    // 3.4 s: 8 s for the SDK's five attempts), and the shutdown timeout (10 minutes here, which the
+    // 60 s wait for the process would catch) is never reached.
+    Run run = run(HangingCollector.closedEndpoint(), mode, Duration.ofMinutes(10));
 
     assertThat(run.exitValue()).as(String.join("\n", run.output())).isZero();
-    assertThat(run.afterMain()).isLessThan(Duration.ofSeconds(4));
+    assertThat(run.output()).noneMatch(line -> line.contains("did not complete within"));
+    assertThat(run.afterMain())
+        .as("exit after main vs. the baseline's %s", baseline.afterMain())
+        .isLessThan(baseline.afterMain().plusSeconds(4));
   }
 
   @ParameterizedTest
@@ -92,8 +102,16 @@ class FlushOnExitTest {
       Run run = run(collector.endpoint(), mode, shutdownTimeout);
 
       assertThat(run.exitValue()).as(String.join("\n", run.output())).isZero();
-      // The shutdown timeout, plus the JVM's own exit.
-      assertThat(run.afterMain()).isLessThan(shutdownTimeout.plusSeconds(2));
+      // The event, not a wall-clock bound: close() gave up at the shutdown timeout (it says so),
+      // and the process then exited by itself (run() waits for that).
+      assertThat(run.output())
+          .anyMatch(
+              line ->
+                  line.contains(
+                      "Telemetry shutdown did not complete within "
+                          + shutdownTimeout.toMillis()
+                          + " ms"));
+      assertThat(collector.connections()).as("the export reached the collector").isPositive();
     }
   }
 }

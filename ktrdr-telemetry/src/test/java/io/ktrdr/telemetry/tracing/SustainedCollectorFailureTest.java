@@ -94,6 +94,7 @@ class SustainedCollectorFailureTest {
               current -> dropped(current) > 0);
       // The queue never holds more than its capacity; what does not fit is dropped and counted.
       assertThat(scrape.samples("otel_sdk_processor_span_queue_size_span"))
+          .isNotEmpty()
           .allSatisfy(s -> assertThat(s.value()).isLessThanOrEqualTo(256));
       assertThat(log.messages(Level.WARN)).hasSize(1);
     }
