@@ -142,7 +142,8 @@ class KeepTracesIT {
         .isEqualTo(3);
     assertThat(
             scrape.value(
-                "ktrdr_telemetry_spans_dropped_total", Map.of("reason", "keep_buffer_full")))
+                "ktrdr_telemetry_dropped_total",
+                Map.of("signal", "spans", "reason", "keep_buffer_full")))
         .isZero();
   }
 }
