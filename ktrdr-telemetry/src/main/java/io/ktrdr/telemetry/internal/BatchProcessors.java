@@ -159,7 +159,7 @@ public final class BatchProcessors {
    * The SDK's meter provider (once it exists: the processors are built before it is), except that
    * the processor's {@code processed} counter also tells the reporter about queue-full drops.
    */
-  private static final class ObservingMeterProvider implements MeterProvider {
+  static final class ObservingMeterProvider implements MeterProvider {
     private final Supplier<@Nullable MeterProvider> sdk;
     private final String processed;
     private final String legacyProcessed;
