@@ -107,7 +107,7 @@ public final class BatchProcessors {
   }
 
   /** What autoconfigure reads for a batch processor ({@code otel.bsp.*}, {@code otel.blrp.*}). */
-  private record Settings(
+  record Settings(
       @Nullable Duration scheduleDelay,
       @Nullable Integer maxQueue,
       @Nullable Integer maxBatch,

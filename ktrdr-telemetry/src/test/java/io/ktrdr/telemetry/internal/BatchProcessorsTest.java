@@ -261,4 +261,49 @@ class BatchProcessorsTest {
         .extracting(LongPointData::getValue)
         .containsExactlyInAnyOrder(2L, 12L);
   }
+
+  @Test
+  void theSettingsAreWhatAutoconfigureReadsAndOnlyThoseSetAreApplied() {
+    BatchProcessors.Settings settings =
+        BatchProcessors.Settings.read(config("otel.bsp.", false), "otel.bsp.");
+    assertThat(settings)
+        .isEqualTo(
+            new BatchProcessors.Settings(
+                java.time.Duration.ofMinutes(1), 8, 4, java.time.Duration.ofMinutes(1)));
+    java.util.List<Object> applied = new java.util.ArrayList<>();
+    settings.apply(applied::add, applied::add, applied::add, applied::add);
+    assertThat(applied)
+        .containsExactly(java.time.Duration.ofMinutes(1), 8, 4, java.time.Duration.ofMinutes(1));
+    applied.clear();
+    BatchProcessors.Settings.read(DefaultConfigProperties.createFromMap(Map.of()), "otel.bsp.")
+        .apply(applied::add, applied::add, applied::add, applied::add);
+    assertThat(applied).isEmpty();
+  }
+
+  private static java.util.Set<Thread> workerThreads() {
+    java.util.Set<Thread> threads = new java.util.HashSet<>();
+    for (Thread thread : Thread.getAllStackTraces().keySet()) {
+      if (thread.getName().startsWith("BatchSpanProcessor_WorkerThread") && thread.isAlive()) {
+        threads.add(thread);
+      }
+    }
+    return threads;
+  }
+
+  @Test
+  void theReplacedProcessorStopsItsThread() {
+    java.util.Set<Thread> before = workerThreads();
+    BatchSpanProcessor original = BatchSpanProcessor.builder(stuckSpans()).build();
+    SpanProcessor rebuilt =
+        BatchProcessors.spans(original, config("otel.bsp.", true), spans, () -> meters);
+    io.ktrdr.telemetry.testing.Await.until(
+        "one new worker thread, not two",
+        java.time.Duration.ofSeconds(10),
+        () -> {
+          java.util.Set<Thread> added = workerThreads();
+          added.removeAll(before);
+          return added.size() == 1;
+        });
+    rebuilt.shutdown().join(10, TimeUnit.SECONDS);
+  }
 }

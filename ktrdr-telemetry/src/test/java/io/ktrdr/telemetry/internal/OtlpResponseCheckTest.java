@@ -2,11 +2,44 @@ package io.ktrdr.telemetry.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ktrdr.telemetry.testing.FaultyCollector;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.common.ComponentLoader;
+import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.ExportTracePartialSuccess;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.common.export.Compressor;
+import io.opentelemetry.sdk.common.export.GrpcSenderProvider;
+import io.opentelemetry.sdk.common.export.HttpResponse;
+import io.opentelemetry.sdk.common.export.HttpSender;
+import io.opentelemetry.sdk.common.export.HttpSenderConfig;
+import io.opentelemetry.sdk.common.export.HttpSenderProvider;
+import io.opentelemetry.sdk.common.export.MessageWriter;
+import io.opentelemetry.sdk.common.export.ProxyOptions;
+import io.opentelemetry.sdk.common.export.RetryPolicy;
+import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.metrics.data.LongPointData;
+import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.Test;
 
 /** What counts as an OTLP response, checked against bodies the real protobuf classes write. */
@@ -63,12 +96,10 @@ class OtlpResponseCheckTest {
     assertThat(OtlpResponseCheck.jsonRejected(utf8("ok"))).isEqualTo(-1);
   }
 
-  private final io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader reader =
-      io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader.create();
-  private final io.opentelemetry.sdk.metrics.SdkMeterProvider meters =
-      io.opentelemetry.sdk.metrics.SdkMeterProvider.builder().registerMetricReader(reader).build();
-  private final io.opentelemetry.api.metrics.LongCounter dropped =
-      ExportReporter.droppedCounter(meters.get("test"));
+  private final InMemoryMetricReader reader = InMemoryMetricReader.create();
+  private final SdkMeterProvider meters =
+      SdkMeterProvider.builder().registerMetricReader(reader).build();
+  private final LongCounter dropped = ExportReporter.droppedCounter(meters.get("test"));
   private final ExportReporter reporter =
       new ExportReporter(
           "spans", "spans", "span-export", () -> null, () -> dropped, System::nanoTime);
@@ -83,17 +114,14 @@ class OtlpResponseCheckTest {
         .filter(m -> m.getName().equals("ktrdr.telemetry.dropped"))
         .flatMap(m -> m.getLongSumData().getPoints().stream())
         .filter(p -> p.getAttributes().equals(ExportReporter.dropReason("spans", reason)))
-        .mapToLong(io.opentelemetry.sdk.metrics.data.LongPointData::getValue)
+        .mapToLong(LongPointData::getValue)
         .sum();
   }
 
-  private static java.util.List<io.opentelemetry.sdk.trace.data.SpanData> oneSpan() {
-    io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter memory =
-        io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
-    try (io.opentelemetry.sdk.trace.SdkTracerProvider tracers =
-        io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
-            .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(memory))
-            .build()) {
+  private static List<SpanData> oneSpan() {
+    InMemorySpanExporter memory = InMemorySpanExporter.create();
+    try (SdkTracerProvider tracers =
+        SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(memory)).build()) {
       tracers.get("t").spanBuilder("s").startSpan().end();
       // Before close: shutting the in-memory exporter down empties it.
       return memory.getFinishedSpanItems();
@@ -103,27 +131,20 @@ class OtlpResponseCheckTest {
   /** A real OTLP/HTTP exporter with the check, against a real loopback collector. */
   @Test
   void theRealExporterFailsOnAGarbage200AndSucceedsOnARealResponse() {
-    try (io.ktrdr.telemetry.testing.FaultyCollector collector =
-        io.ktrdr.telemetry.testing.FaultyCollector.start()) {
-      io.opentelemetry.sdk.trace.export.SpanExporter exporter =
+    try (FaultyCollector collector = FaultyCollector.start()) {
+      SpanExporter exporter =
           reporter.wrap(
-              io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter.builder()
+              OtlpHttpSpanExporter.builder()
                   .setEndpoint(collector.endpoint() + "/v1/traces")
                   .setRetryPolicy(null)
                   .setComponentLoader(OtlpResponseCheck.loader(reporter))
                   .build());
       try {
-        assertThat(
-                exporter
-                    .export(oneSpan())
-                    .join(10, java.util.concurrent.TimeUnit.SECONDS)
-                    .isSuccess())
-            .isTrue();
+        assertThat(exporter.export(oneSpan()).join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
         assertThat(collector.spans()).isEqualTo(1);
 
-        collector.mode(io.ktrdr.telemetry.testing.FaultyCollector.Mode.GARBAGE_200);
-        io.opentelemetry.sdk.common.CompletableResultCode garbage =
-            exporter.export(oneSpan()).join(10, java.util.concurrent.TimeUnit.SECONDS);
+        collector.mode(FaultyCollector.Mode.GARBAGE_200);
+        CompletableResultCode garbage = exporter.export(oneSpan()).join(10, TimeUnit.SECONDS);
         assertThat(garbage.isSuccess()).isFalse();
         assertThat(garbage.getFailureThrowable())
             .hasRootCauseInstanceOf(OtlpResponseCheck.InvalidResponseException.class)
@@ -132,13 +153,8 @@ class OtlpResponseCheckTest {
                     + " bytes)");
         assertThat(dropped("invalid_response")).isEqualTo(1);
 
-        collector.mode(io.ktrdr.telemetry.testing.FaultyCollector.Mode.UNAVAILABLE);
-        assertThat(
-                exporter
-                    .export(oneSpan())
-                    .join(10, java.util.concurrent.TimeUnit.SECONDS)
-                    .isSuccess())
-            .isFalse();
+        collector.mode(FaultyCollector.Mode.UNAVAILABLE);
+        assertThat(exporter.export(oneSpan()).join(10, TimeUnit.SECONDS).isSuccess()).isFalse();
         assertThat(dropped("export_failed")).isEqualTo(1);
         assertThat(dropped("invalid_response")).isEqualTo(1);
       } finally {
@@ -150,18 +166,16 @@ class OtlpResponseCheckTest {
   /**
    * A sender that answers {@code status} with {@code body}, for the cases a collector rarely sends.
    */
-  private static io.opentelemetry.sdk.common.export.HttpSenderProvider answering(
-      int status, byte[] body) {
+  private static HttpSenderProvider answering(int status, byte[] body) {
     return config ->
-        new io.opentelemetry.sdk.common.export.HttpSender() {
+        new HttpSender() {
           @Override
           public void send(
-              io.opentelemetry.sdk.common.export.MessageWriter writer,
-              java.util.function.Consumer<io.opentelemetry.sdk.common.export.HttpResponse>
-                  onResponse,
-              java.util.function.Consumer<Throwable> onError) {
+              MessageWriter writer,
+              Consumer<HttpResponse> onResponse,
+              Consumer<Throwable> onError) {
             onResponse.accept(
-                new io.opentelemetry.sdk.common.export.HttpResponse() {
+                new HttpResponse() {
                   @Override
                   public int getStatusCode() {
                     return status;
@@ -180,19 +194,19 @@ class OtlpResponseCheckTest {
           }
 
           @Override
-          public io.opentelemetry.sdk.common.CompletableResultCode shutdown() {
-            return io.opentelemetry.sdk.common.CompletableResultCode.ofSuccess();
+          public CompletableResultCode shutdown() {
+            return CompletableResultCode.ofSuccess();
           }
         };
   }
 
   /** What the checking sender passes on: the response, or an error. */
   private String outcome(String contentType, int status, byte[] body) {
-    io.opentelemetry.sdk.common.export.HttpSenderConfig config =
-        new io.opentelemetry.sdk.common.export.HttpSenderConfig() {
+    HttpSenderConfig config =
+        new HttpSenderConfig() {
           @Override
-          public java.net.URI getEndpoint() {
-            return java.net.URI.create("http://127.0.0.1:1/v1/traces");
+          public URI getEndpoint() {
+            return URI.create("http://127.0.0.1:1/v1/traces");
           }
 
           @Override
@@ -201,54 +215,52 @@ class OtlpResponseCheckTest {
           }
 
           @Override
-          public io.opentelemetry.sdk.common.export.Compressor getCompressor() {
+          public Compressor getCompressor() {
             return null;
           }
 
           @Override
-          public java.time.Duration getTimeout() {
-            return java.time.Duration.ofSeconds(1);
+          public Duration getTimeout() {
+            return Duration.ofSeconds(1);
           }
 
           @Override
-          public java.time.Duration getConnectTimeout() {
-            return java.time.Duration.ofSeconds(1);
+          public Duration getConnectTimeout() {
+            return Duration.ofSeconds(1);
           }
 
           @Override
-          public java.util.function.Supplier<java.util.Map<String, java.util.List<String>>>
-              getHeadersSupplier() {
-            return java.util.Map::of;
+          public Supplier<Map<String, List<String>>> getHeadersSupplier() {
+            return Map::of;
           }
 
           @Override
-          public io.opentelemetry.sdk.common.export.ProxyOptions getProxyOptions() {
+          public ProxyOptions getProxyOptions() {
             return null;
           }
 
           @Override
-          public io.opentelemetry.sdk.common.export.RetryPolicy getRetryPolicy() {
+          public RetryPolicy getRetryPolicy() {
             return null;
           }
 
           @Override
-          public javax.net.ssl.SSLContext getSslContext() {
+          public SSLContext getSslContext() {
             return null;
           }
 
           @Override
-          public javax.net.ssl.X509TrustManager getTrustManager() {
+          public X509TrustManager getTrustManager() {
             return null;
           }
 
           @Override
-          public java.util.concurrent.ExecutorService getExecutorService() {
+          public ExecutorService getExecutorService() {
             return null;
           }
         };
-    java.util.concurrent.atomic.AtomicReference<String> result =
-        new java.util.concurrent.atomic.AtomicReference<>();
-    io.opentelemetry.sdk.common.export.HttpSender sender =
+    AtomicReference<String> result = new AtomicReference<>();
+    HttpSender sender =
         OtlpResponseCheck.checking(answering(status, body), reporter).createSender(config);
     sender.send(
         null,
@@ -282,26 +294,89 @@ class OtlpResponseCheckTest {
 
   @Test
   void theLoaderChecksTheOneHttpSenderAndPassesOtherComponentsOn() {
-    io.opentelemetry.common.ComponentLoader loader = OtlpResponseCheck.loader(reporter);
-    java.util.List<io.opentelemetry.sdk.common.export.HttpSenderProvider> senders =
-        io.opentelemetry.common.ComponentLoader.loadList(
-            loader, io.opentelemetry.sdk.common.export.HttpSenderProvider.class);
+    ComponentLoader loader = OtlpResponseCheck.loader(reporter);
+    List<HttpSenderProvider> senders = ComponentLoader.loadList(loader, HttpSenderProvider.class);
     assertThat(senders).singleElement().isNotNull();
     assertThat(senders.get(0).getClass().getName()).contains("OtlpResponseCheck");
-    java.util.List<io.opentelemetry.sdk.common.export.HttpSenderProvider> plain =
-        io.opentelemetry.common.ComponentLoader.loadList(
-            io.opentelemetry.common.ComponentLoader.forClassLoader(
-                OtlpResponseCheck.class.getClassLoader()),
-            io.opentelemetry.sdk.common.export.HttpSenderProvider.class);
+    List<HttpSenderProvider> plain =
+        ComponentLoader.loadList(
+            ComponentLoader.forClassLoader(OtlpResponseCheck.class.getClassLoader()),
+            HttpSenderProvider.class);
     assertThat(plain).hasSize(1);
-    assertThat(
-            io.opentelemetry.common.ComponentLoader.loadList(
-                loader, io.opentelemetry.sdk.common.export.GrpcSenderProvider.class))
+    assertThat(ComponentLoader.loadList(loader, GrpcSenderProvider.class))
         .hasSameSizeAs(
-            io.opentelemetry.common.ComponentLoader.loadList(
-                io.opentelemetry.common.ComponentLoader.forClassLoader(
-                    OtlpResponseCheck.class.getClassLoader()),
-                io.opentelemetry.sdk.common.export.GrpcSenderProvider.class));
+            ComponentLoader.loadList(
+                ComponentLoader.forClassLoader(OtlpResponseCheck.class.getClassLoader()),
+                GrpcSenderProvider.class));
     assertThat(loader.toString()).startsWith("OtlpResponseCheck{");
+  }
+
+  private static byte[] bytes(int... values) {
+    byte[] result = new byte[values.length];
+    for (int i = 0; i < values.length; i++) {
+      result[i] = (byte) values[i];
+    }
+    return result;
+  }
+
+  @Test
+  void theProtobufCheckFollowsTheWireFormat() {
+    // Unknown top-level fields of every wire type are skipped, as a protobuf parser does.
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x10, 0x05))).isZero();
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x19, 1, 2, 3, 4, 5, 6, 7, 8))).isZero();
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x25, 1, 2, 3, 4))).isZero();
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x2a, 0x01, 'a'))).isZero();
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x2a, 0x00))).isZero();
+    // Truncated values, groups and field 0 are not.
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x19, 1, 2, 3, 4, 5, 6, 7))).isEqualTo(-1);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x25, 1, 2, 3))).isEqualTo(-1);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x2a, 0x02, 'a'))).isEqualTo(-1);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x10))).isEqualTo(-1);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x1b))).isEqualTo(-1);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x02, 0x00))).isEqualTo(-1);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x80))).isEqualTo(-1);
+    assertThat(
+            OtlpResponseCheck.protobufRejected(
+                bytes(0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01)))
+        .isEqualTo(-1);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x80))).isEqualTo(-1);
+  }
+
+  @Test
+  void thePartialSuccessIsReadFieldByField() {
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x02, 0x08, 0x07))).isEqualTo(7);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x03, 0x08, 0x96, 0x01)))
+        .isEqualTo(150);
+    assertThat(
+            OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x06, 0x08, 0x07, 0x12, 0x02, 'h', 'i')))
+        .isEqualTo(7);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x04, 0x12, 0x02, 'h', 'i')))
+        .isZero();
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x02, 0x18, 0x01))).isZero();
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x05, 0x1d, 1, 2, 3, 4))).isZero();
+    assertThat(
+            OtlpResponseCheck.protobufRejected(
+                bytes(0x0a, 0x02, 0x08, 0x03, 0x0a, 0x02, 0x08, 0x04)))
+        .isEqualTo(7);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x00))).isZero();
+    // Wrong wire types, truncation inside the message, field 0.
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x02, 0x10, 0x07))).isEqualTo(-1);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x02, 0x0a, 0x00))).isEqualTo(-1);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x01, 0x08))).isEqualTo(-1);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x03, 0x12, 0x05, 'h')))
+        .isEqualTo(-1);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x02, 0x00, 0x00))).isEqualTo(-1);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x01, 0x80))).isEqualTo(-1);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x02, 0x1b, 0x00))).isEqualTo(-1);
+    assertThat(OtlpResponseCheck.protobufRejected(bytes(0x0a, 0x03, 0x1d, 1, 2))).isEqualTo(-1);
+  }
+
+  @Test
+  void onlyA2xxIsChecked() {
+    assertThat(outcome("application/x-protobuf", 201, utf8("<html>")))
+        .isEqualTo("error InvalidResponseException");
+    assertThat(outcome("application/x-protobuf", 299, utf8("<html>")))
+        .isEqualTo("error InvalidResponseException");
+    assertThat(outcome("application/x-protobuf", 429, new byte[0])).isEqualTo("response 429");
   }
 }
