@@ -1,5 +1,6 @@
 package io.ktrdr.telemetry;
 
+import io.ktrdr.telemetry.internal.BatchProcessors;
 import io.ktrdr.telemetry.internal.ExportReporter;
 import io.ktrdr.telemetry.internal.InboundTraceContext;
 import io.ktrdr.telemetry.internal.ScrapeReader;
@@ -11,6 +12,7 @@ import io.ktrdr.telemetry.tracing.KtrdrTracing;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.metrics.MeterProvider;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdkBuilder;
@@ -193,8 +195,10 @@ public final class KtrdrTelemetry implements AutoCloseable {
     AtomicReference<@Nullable TelemetryErrors> errorsRef = new AtomicReference<>();
     AtomicReference<@Nullable Meter> selfMeter = new AtomicReference<>();
     ExportReporter spanReporter = ExportReporter.spans(errorsRef::get, selfMeter::get);
-    ExportReporter logReporter = ExportReporter.logs(errorsRef::get);
-    ExportReporter metricReporter = ExportReporter.metrics(errorsRef::get);
+    ExportReporter logReporter = ExportReporter.logs(errorsRef::get, selfMeter::get);
+    ExportReporter metricReporter = ExportReporter.metrics(errorsRef::get, selfMeter::get);
+    // The batch processors report queue-full drops through it once the SDK is built.
+    AtomicReference<@Nullable MeterProvider> sdkMeters = new AtomicReference<>();
 
     Map<String, String> properties = properties(options, otel);
     AutoConfiguredOpenTelemetrySdkBuilder autoconfigure =
@@ -221,9 +225,15 @@ public final class KtrdrTelemetry implements AutoCloseable {
             .addSpanExporterCustomizer(
                 (exporter, config) ->
                     spanReporter.wrap(QuickExit.spans(exporter, spanReporter, config)))
+            .addSpanProcessorCustomizer(
+                (processor, config) ->
+                    BatchProcessors.spans(processor, config, spanReporter, sdkMeters::get))
             .addLogRecordExporterCustomizer(
                 (exporter, config) ->
                     logReporter.wrap(QuickExit.logs(exporter, logReporter, config)))
+            .addLogRecordProcessorCustomizer(
+                (processor, config) ->
+                    BatchProcessors.logs(processor, config, logReporter, sdkMeters::get))
             .addMetricExporterCustomizer(
                 (exporter, config) ->
                     metricReporter.wrap(QuickExit.metrics(exporter, metricReporter, config)));
@@ -256,9 +266,8 @@ public final class KtrdrTelemetry implements AutoCloseable {
     SdkErrors.register(sdk, errors);
     errorsRef.set(errors);
     selfMeter.set(meter);
-    if (options.tracing) {
-      ExportReporter.droppedSpansCounter(meter);
-    }
+    sdkMeters.set(sdk.getMeterProvider());
+    ExportReporter.droppedCounter(meter);
     if (inboundSettings.changesAnything()) {
       InboundTraceContext inbound = InboundTraceContext.create(inboundSettings);
       inbound.bindMetrics(meter);

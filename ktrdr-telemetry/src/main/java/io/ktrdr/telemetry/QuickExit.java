@@ -1,9 +1,13 @@
 package io.ktrdr.telemetry;
 
 import io.ktrdr.telemetry.internal.ExportReporter;
+import io.ktrdr.telemetry.internal.OtlpResponseCheck;
 import io.opentelemetry.exporter.otlp.http.logs.OtlpHttpLogRecordExporter;
+import io.opentelemetry.exporter.otlp.http.logs.OtlpHttpLogRecordExporterBuilder;
 import io.opentelemetry.exporter.otlp.http.metrics.OtlpHttpMetricExporter;
+import io.opentelemetry.exporter.otlp.http.metrics.OtlpHttpMetricExporterBuilder;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
+import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporterBuilder;
 import io.opentelemetry.exporter.otlp.logs.OtlpGrpcLogRecordExporter;
 import io.opentelemetry.exporter.otlp.metrics.OtlpGrpcMetricExporter;
 import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
@@ -15,8 +19,10 @@ import io.opentelemetry.sdk.trace.export.SpanExporter;
 /**
  * Gives the OTLP exporters autoconfigure built the retry policy of their {@link ExportReporter}:
  * the same retries while the application runs, none once it is closing, so that a collector that is
- * down does not keep a CLI or batch job waiting at exit. Left alone when retries are turned off
- * ({@code OTEL_JAVA_EXPORTER_OTLP_RETRY_ENABLED=false}) or the exporter is not OTLP.
+ * down does not keep a CLI or batch job waiting at exit (left alone when retries are turned off,
+ * {@code OTEL_JAVA_EXPORTER_OTLP_RETRY_ENABLED=false}). OTLP/HTTP exporters also get the sender
+ * check of {@link OtlpResponseCheck}, so that a 2xx that is not an OTLP response is a failure.
+ * Exporters that are not OTLP are left alone.
  */
 final class QuickExit {
   private QuickExit() {}
@@ -28,13 +34,15 @@ final class QuickExit {
   static SpanExporter spans(
       SpanExporter exporter, ExportReporter reporter, ConfigProperties config) {
     SpanExporter rebuilt = exporter;
-    if (!retries(config)) {
-      return exporter;
-    } else if (exporter instanceof OtlpHttpSpanExporter) {
-      rebuilt =
+    if (exporter instanceof OtlpHttpSpanExporter) {
+      OtlpHttpSpanExporterBuilder builder =
           ((OtlpHttpSpanExporter) exporter)
-              .toBuilder().setRetryPolicy(reporter.retryPolicy()).build();
-    } else if (exporter instanceof OtlpGrpcSpanExporter) {
+              .toBuilder().setComponentLoader(OtlpResponseCheck.loader(reporter));
+      if (retries(config)) {
+        builder.setRetryPolicy(reporter.retryPolicy());
+      }
+      rebuilt = builder.build();
+    } else if (exporter instanceof OtlpGrpcSpanExporter && retries(config)) {
       rebuilt =
           ((OtlpGrpcSpanExporter) exporter)
               .toBuilder().setRetryPolicy(reporter.retryPolicy()).build();
@@ -48,13 +56,15 @@ final class QuickExit {
   static LogRecordExporter logs(
       LogRecordExporter exporter, ExportReporter reporter, ConfigProperties config) {
     LogRecordExporter rebuilt = exporter;
-    if (!retries(config)) {
-      return exporter;
-    } else if (exporter instanceof OtlpHttpLogRecordExporter) {
-      rebuilt =
+    if (exporter instanceof OtlpHttpLogRecordExporter) {
+      OtlpHttpLogRecordExporterBuilder builder =
           ((OtlpHttpLogRecordExporter) exporter)
-              .toBuilder().setRetryPolicy(reporter.retryPolicy()).build();
-    } else if (exporter instanceof OtlpGrpcLogRecordExporter) {
+              .toBuilder().setComponentLoader(OtlpResponseCheck.loader(reporter));
+      if (retries(config)) {
+        builder.setRetryPolicy(reporter.retryPolicy());
+      }
+      rebuilt = builder.build();
+    } else if (exporter instanceof OtlpGrpcLogRecordExporter && retries(config)) {
       rebuilt =
           ((OtlpGrpcLogRecordExporter) exporter)
               .toBuilder().setRetryPolicy(reporter.retryPolicy()).build();
@@ -68,13 +78,15 @@ final class QuickExit {
   static MetricExporter metrics(
       MetricExporter exporter, ExportReporter reporter, ConfigProperties config) {
     MetricExporter rebuilt = exporter;
-    if (!retries(config)) {
-      return exporter;
-    } else if (exporter instanceof OtlpHttpMetricExporter) {
-      rebuilt =
+    if (exporter instanceof OtlpHttpMetricExporter) {
+      OtlpHttpMetricExporterBuilder builder =
           ((OtlpHttpMetricExporter) exporter)
-              .toBuilder().setRetryPolicy(reporter.retryPolicy()).build();
-    } else if (exporter instanceof OtlpGrpcMetricExporter) {
+              .toBuilder().setComponentLoader(OtlpResponseCheck.loader(reporter));
+      if (retries(config)) {
+        builder.setRetryPolicy(reporter.retryPolicy());
+      }
+      rebuilt = builder.build();
+    } else if (exporter instanceof OtlpGrpcMetricExporter && retries(config)) {
       rebuilt =
           ((OtlpGrpcMetricExporter) exporter)
               .toBuilder().setRetryPolicy(reporter.retryPolicy()).build();

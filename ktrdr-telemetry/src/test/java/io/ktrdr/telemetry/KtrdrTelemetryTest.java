@@ -154,7 +154,7 @@ class KtrdrTelemetryTest {
       telemetry.tracing().inSpan("one", io.opentelemetry.api.common.Attributes.empty(), () -> null);
 
       assertThat(scrape(telemetry).types().keySet())
-          .contains("otel_sdk_span_started_total", "ktrdr_telemetry_spans_dropped_total")
+          .contains("otel_sdk_span_started_total", "ktrdr_telemetry_dropped_total")
           .noneMatch(name -> name.equals("queueSize") || name.startsWith("otlp_exporter_"));
     }
   }

@@ -51,11 +51,11 @@ import org.jspecify.annotations.Nullable;
  * budget of half the buffer shared by all long traces, and are dropped when it is spent, so request
  * traces always have the other half. When the buffer is full, the traces waiting longest are
  * evicted to make room; their spans and the spans beyond a trace's share are counted in {@code
- * ktrdr_telemetry_spans_dropped_total{reason="keep_buffer_full"|"keep_trace_too_large"}}. A child
- * ending after its trace was decided follows the decision while the trace is among the last {@value
- * #RECENT_DROPPED} dropped or {@value #RECENT_KEPT} kept ones (a lossy, allocation-free memory of
- * trace ids); otherwise it waits like any child and is eventually evicted. Kept traces are counted
- * in {@code ktrdr_telemetry_traces_kept_total{reason="error"|"slow"}}.
+ * ktrdr_telemetry_dropped_total{signal="spans", reason="keep_buffer_full"|"keep_trace_too_large"}}.
+ * A child ending after its trace was decided follows the decision while the trace is among the last
+ * {@value #RECENT_DROPPED} dropped or {@value #RECENT_KEPT} kept ones (a lossy, allocation-free
+ * memory of trace ids); otherwise it waits like any child and is eventually evicted. Kept traces
+ * are counted in {@code ktrdr_telemetry_traces_kept_total{reason="error"|"slow"}}.
  *
  * <p>Internal: not part of the public API.
  */
@@ -71,8 +71,10 @@ public final class TraceKeeper {
   static final int LONG_TRACE_FROM = 64;
 
   private static final AttributeKey<String> REASON = AttributeKey.stringKey("reason");
-  private static final Attributes BUFFER_FULL = Attributes.of(REASON, "keep_buffer_full");
-  private static final Attributes TRACE_TOO_LARGE = Attributes.of(REASON, "keep_trace_too_large");
+  private static final Attributes BUFFER_FULL =
+      ExportReporter.dropReason("spans", "keep_buffer_full");
+  private static final Attributes TRACE_TOO_LARGE =
+      ExportReporter.dropReason("spans", "keep_trace_too_large");
   private static final Attributes KEPT_ERROR = Attributes.of(REASON, "error");
   private static final Attributes KEPT_SLOW = Attributes.of(REASON, "slow");
 
@@ -126,11 +128,11 @@ public final class TraceKeeper {
   }
 
   /**
-   * Creates the keeper's counters on {@code meter}, at 0: {@code ktrdr.telemetry.spans.dropped}
-   * with its keep reasons and {@code ktrdr.telemetry.traces.kept}.
+   * Creates the keeper's counters on {@code meter}, at 0: {@code ktrdr.telemetry.dropped} with its
+   * keep reasons and {@code ktrdr.telemetry.traces.kept}.
    */
   public void bindMetrics(Meter meter) {
-    LongCounter droppedCounter = ExportReporter.droppedSpansCounter(meter);
+    LongCounter droppedCounter = ExportReporter.droppedCounter(meter);
     droppedCounter.add(0, BUFFER_FULL);
     droppedCounter.add(0, TRACE_TOO_LARGE);
     LongCounter keptCounter =

@@ -96,7 +96,7 @@ class TraceKeeperTest {
   }
 
   private long dropped(String reason) {
-    return counter("ktrdr.telemetry.spans.dropped", reason);
+    return counter("ktrdr.telemetry.dropped", reason);
   }
 
   /** A root with two children, the second with a grandchild; {@code fail} marks the grandchild. */

@@ -153,7 +153,8 @@ class KeepTracesIT {
         .isBetween(3.0, 3.0 + stalledPaths.size());
     assertThat(
             scrape.value(
-                "ktrdr_telemetry_spans_dropped_total", Map.of("reason", "keep_buffer_full")))
+                "ktrdr_telemetry_dropped_total",
+                Map.of("signal", "spans", "reason", "keep_buffer_full")))
         .isZero();
   }
 }

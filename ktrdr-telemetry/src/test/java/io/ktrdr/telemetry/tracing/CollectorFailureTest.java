@@ -64,11 +64,22 @@ class CollectorFailureTest {
               Duration.ofSeconds(20),
               () -> errors(app, component) > 0);
         }
-        assertThat(
-                Scrape.parse(Http.get(app.url("/metrics")).body())
-                    .value(
-                        "ktrdr_telemetry_spans_dropped_total", Map.of("reason", "export_failed")))
-            .isPositive();
+        Scrape scrape = Scrape.parse(Http.get(app.url("/metrics")).body());
+        for (String signal : List.of("spans", "logs", "metrics")) {
+          assertThat(
+                  scrape
+                      .samples(
+                          "ktrdr_telemetry_dropped_total",
+                          s ->
+                              signal.equals(s.label("signal"))
+                                  && List.of("export_failed", "timeout")
+                                      .contains(s.label("reason")))
+                      .stream()
+                      .mapToDouble(Scrape.Sample::value)
+                      .sum())
+              .as("%s dropped", signal)
+              .isPositive();
+        }
       } finally {
         app.close();
       }
