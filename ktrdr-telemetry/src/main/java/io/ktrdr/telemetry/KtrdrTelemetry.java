@@ -394,9 +394,14 @@ public final class KtrdrTelemetry implements AutoCloseable {
     }
     properties.putAll(otel);
     ConfigProperties config = DefaultConfigProperties.createFromMap(properties);
+    // Each signal is exported when it has an endpoint: the shared one or its own (a stack that
+    // sends
+    // spans to Jaeger and log records to Loki sets only the per-signal ones).
+    boolean baseEndpoint = config.getString("otel.exporter.otlp.endpoint") != null;
     boolean endpoint =
-        config.getString("otel.exporter.otlp.endpoint") != null
-            || config.getString("otel.exporter.otlp.traces.endpoint") != null;
+        baseEndpoint || config.getString("otel.exporter.otlp.traces.endpoint") != null;
+    boolean logsEndpoint =
+        baseEndpoint || config.getString("otel.exporter.otlp.logs.endpoint") != null;
     // Fewer, larger OTLP exports cost less CPU per span (docs/tracing.md, performance notes); the
     // queue holds four batches so that one full batch does not mean dropping.
     if (config.getString("otel.bsp.max.queue.size") == null) {
@@ -414,7 +419,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
       properties.put("otel.traces.exporter", endpoint ? "otlp" : "none");
     }
     if (config.getString("otel.logs.exporter") == null) {
-      properties.put("otel.logs.exporter", options.exportLogs && endpoint ? "otlp" : "none");
+      properties.put("otel.logs.exporter", options.exportLogs && logsEndpoint ? "otlp" : "none");
     }
     if (options.tracing && options.tracesInbound != InboundTraces.TRUST) {
       // A caller chooses the trace id bits traceidratio reads: at the edge, hash them with a key.
