@@ -60,4 +60,16 @@ class EscapingAllocationTest {
     // Measured: 2,504 bytes (the output and its builder); 68,904 with String.format per escape.
     assertThat(perCall).as("bytes allocated per 100 escapes").isLessThan(8_000);
   }
+
+  @Test
+  void aKeyKeepsLettersDigitsUnderscoresDotsAndDashesOnly() {
+    for (String key :
+        List.of("clean.key_1-a", "a b", "q\"x=\"1", "\u00e9t\u00e9", "line\nbreak", "")) {
+      assertThat(EscapedKeyValueConverter.cleanKey(key))
+          .as(key)
+          .isEqualTo(key.replaceAll("[^A-Za-z0-9_.-]", "_"));
+    }
+    String clean = "operation.type";
+    assertThat(EscapedKeyValueConverter.cleanKey(clean)).isSameAs(clean);
+  }
 }
