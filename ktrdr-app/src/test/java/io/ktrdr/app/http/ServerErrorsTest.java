@@ -119,6 +119,15 @@ class ServerErrorsTest {
     return List.copyOf(log.list).stream().filter(e -> e.getThrowableProxy() != null).toList();
   }
 
+  private static String cause(ILoggingEvent event) {
+    return event.getKeyValuePairs().stream()
+        .filter(pair -> pair.key.equals("cause"))
+        .findFirst()
+        .orElseThrow()
+        .value
+        .toString();
+  }
+
   private static Object repeats(ILoggingEvent event) {
     return event.getKeyValuePairs().stream()
         .filter(pair -> pair.key.equals("repeats"))
@@ -195,6 +204,15 @@ class ServerErrorsTest {
         .extracting(ILoggingEvent::getFormattedMessage)
         .anySatisfy(m -> assertThat(m).startsWith("Request failed: GET /items/x"))
         .anySatisfy(m -> assertThat(m).isEqualTo("Request failed: GET /count"));
+    // The key names our frame (not Integer.parseInt's) and the route template, not the path.
+    assertThat(stackTraces())
+        .extracting(ServerErrorsTest::cause)
+        .anySatisfy(
+            c ->
+                assertThat(c)
+                    .startsWith("java.lang.NumberFormatException at io.ktrdr.app.http.")
+                    .endsWith(" on /items/{id}"))
+        .anySatisfy(c -> assertThat(c).endsWith(" on /count"));
   }
 
   @Test
