@@ -192,12 +192,16 @@ public final class DatabaseCircuit implements AutoCloseable {
    * serves again soon after the database returns.
    */
   private void probeAndReschedule() {
-    probe();
-    long delay = up ? probeInterval.toMillis() : Math.max(100, probeInterval.toMillis() / 4);
     try {
-      probe.schedule(this::probeAndReschedule, delay, TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // closed
+      probe();
+    } finally {
+      // Whatever the probe threw: a probe that stops would leave an open circuit open for good.
+      long delay = up ? probeInterval.toMillis() : Math.max(100, probeInterval.toMillis() / 4);
+      try {
+        probe.schedule(this::probeAndReschedule, delay, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // closed
+      }
     }
   }
 

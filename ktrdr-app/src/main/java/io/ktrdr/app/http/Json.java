@@ -78,7 +78,9 @@ public final class Json {
     config.routes.exception(
         Exception.class,
         (e, ctx) -> {
-          errors.failed(ctx.method().name(), ctx.path(), e);
+          io.javalin.router.Endpoint endpoint = ctx.endpoints().matchedHttpEndpoint();
+          errors.failed(
+              ctx.method().name(), ctx.path(), endpoint == null ? null : endpoint.path, e);
           ctx.status(500).json(error("internal_error", "An internal error occurred"));
         });
     config.routes.error(

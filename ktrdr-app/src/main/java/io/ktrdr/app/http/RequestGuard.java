@@ -8,9 +8,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -33,14 +32,26 @@ public final class RequestGuard {
   /** The whole body must arrive within this time, or the connection is closed (slow bodies). */
   static final Duration BODY_TIMEOUT = Duration.ofSeconds(5);
 
-  /** The deadlines of slow bodies, and of slow request heads ({@link RequestHeadTimeout}). */
-  static final ScheduledExecutorService DEADLINES =
-      Executors.newSingleThreadScheduledExecutor(
-          runnable -> {
-            Thread thread = new Thread(runnable, "ktrdr-http-deadline");
-            thread.setDaemon(true);
-            return thread;
-          });
+  /**
+   * The deadlines of slow bodies, and of slow request heads ({@link RequestHeadTimeout}). Almost
+   * every deadline is cancelled long before it is due; without remove-on-cancel a cancelled one
+   * (and the connection its task refers to) would stay queued until its due time, so a stream of
+   * short connections would keep thousands of closed ones alive.
+   */
+  static final ScheduledThreadPoolExecutor DEADLINES = deadlines();
+
+  private static ScheduledThreadPoolExecutor deadlines() {
+    ScheduledThreadPoolExecutor executor =
+        new ScheduledThreadPoolExecutor(
+            1,
+            runnable -> {
+              Thread thread = new Thread(runnable, "ktrdr-http-deadline");
+              thread.setDaemon(true);
+              return thread;
+            });
+    executor.setRemoveOnCancelPolicy(true);
+    return executor;
+  }
 
   private static final String BODY = "ktrdr.body";
 

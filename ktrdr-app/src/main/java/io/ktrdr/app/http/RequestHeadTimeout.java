@@ -3,10 +3,11 @@ package io.ktrdr.app.http;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -24,10 +25,10 @@ import org.eclipse.jetty.server.Request;
  * response is complete. Slow bodies have their own deadline ({@link RequestGuard}).
  */
 final class RequestHeadTimeout implements Connection.Listener, HttpConfiguration.Customizer {
-  private static final ScheduledExecutorService DEADLINES = RequestGuard.DEADLINES;
+  private static final ScheduledThreadPoolExecutor DEADLINES = RequestGuard.DEADLINES;
 
   private final long timeoutMillis;
-  private final ConcurrentMap<Connection, ScheduledFuture<?>> deadlines = new ConcurrentHashMap<>();
+  private final ConcurrentMap<Connection, Deadline> deadlines = new ConcurrentHashMap<>();
 
   RequestHeadTimeout(Duration timeout) {
     this.timeoutMillis = timeout.toMillis();
@@ -35,56 +36,75 @@ final class RequestHeadTimeout implements Connection.Listener, HttpConfiguration
 
   @Override
   public void onOpened(Connection connection) {
-    arm(connection);
+    Deadline deadline = new Deadline(connection);
+    deadlines.put(connection, deadline);
+    deadline.arm();
   }
 
   @Override
   public void onClosed(Connection connection) {
-    disarm(connection);
+    Deadline deadline = deadlines.remove(connection);
+    if (deadline != null) {
+      deadline.disarm();
+    }
   }
 
   @Override
   public Request customize(Request request, HttpFields.Mutable responseHeaders) {
-    Connection connection = request.getConnectionMetaData().getConnection();
-    disarm(connection);
-    Request.addCompletionListener(
-        request,
-        failure -> {
-          if (connection.getEndPoint().isOpen()) {
-            arm(connection);
-          }
-        });
+    Deadline deadline = deadlines.get(request.getConnectionMetaData().getConnection());
+    if (deadline != null) {
+      deadline.disarm();
+      Request.addCompletionListener(request, deadline);
+    }
     return request;
   }
 
-  private void arm(Connection connection) {
-    java.util.concurrent.CompletableFuture<ScheduledFuture<?>> self =
-        new java.util.concurrent.CompletableFuture<>();
-    ScheduledFuture<?> deadline =
-        DEADLINES.schedule(
-            () -> {
-              // Only this deadline's own entry: a newer one may have replaced it.
-              if (deadlines.remove(connection, self.join())) {
-                connection
-                    .getEndPoint()
-                    .close(
-                        new TimeoutException(
-                            "request head not complete within " + timeoutMillis + " ms"));
-              }
-            },
-            timeoutMillis,
-            TimeUnit.MILLISECONDS);
-    self.complete(deadline);
-    ScheduledFuture<?> previous = deadlines.put(connection, deadline);
-    if (previous != null) {
-      previous.cancel(false);
-    }
-  }
+  /**
+   * One connection's deadline, made once per connection and reused for each of its requests: it is
+   * the scheduled task and the request's completion listener (which arms it again).
+   */
+  private final class Deadline implements Runnable, Consumer<Throwable> {
+    private final Connection connection;
+    private ScheduledFuture<?> due;
 
-  private void disarm(Connection connection) {
-    ScheduledFuture<?> deadline = deadlines.remove(connection);
-    if (deadline != null) {
-      deadline.cancel(false);
+    Deadline(Connection connection) {
+      this.connection = connection;
+    }
+
+    synchronized void arm() {
+      if (due != null) {
+        due.cancel(false);
+      }
+      due = DEADLINES.schedule(this, timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    synchronized void disarm() {
+      if (due != null) {
+        due.cancel(false);
+        due = null;
+      }
+    }
+
+    /** The request is complete: the next head has its own time from now. */
+    @Override
+    public void accept(Throwable failure) {
+      if (connection.getEndPoint().isOpen() && deadlines.get(connection) == this) {
+        arm();
+      }
+    }
+
+    @Override
+    public void run() {
+      synchronized (this) {
+        // A run that lost the race with disarm() or arm(): the current due time is not yet here.
+        if (due == null || due.getDelay(TimeUnit.NANOSECONDS) > 0) {
+          return;
+        }
+        due = null;
+      }
+      connection
+          .getEndPoint()
+          .close(new TimeoutException("request head not complete within " + timeoutMillis + " ms"));
     }
   }
 }

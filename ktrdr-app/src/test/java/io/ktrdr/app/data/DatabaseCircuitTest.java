@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class DatabaseCircuitTest {
   private final JdbcDataSource h2 = new JdbcDataSource();
   private final AtomicBoolean reachable = new AtomicBoolean(true);
-  private final DataSource source = new Switchable();
+  private final DataSource source = new Switchable(0);
   private final DatabaseCircuit circuit;
 
   DatabaseCircuitTest() {
@@ -69,6 +69,19 @@ class DatabaseCircuitTest {
     reachable.set(true);
     Await.until("a probe to close the circuit", Duration.ofSeconds(5), circuit::isUp);
     assertThat(circuit.call("Could not count", this::count)).isEqualTo(1);
+  }
+
+  @Test
+  void aProbeThatThrowsAnErrorIsRescheduledAndTheCircuitCloses() {
+    try (DatabaseCircuit failingOnce =
+        new DatabaseCircuit(
+            new Switchable(1),
+            Duration.ofMillis(100),
+            Duration.ofSeconds(1),
+            OpenTelemetry.noop().getMeter("test"))) {
+      Await.until("a probe after the Error", Duration.ofSeconds(5), failingOnce::isUp);
+      assertThat(failingOnce.call("Could not count", this::count)).isEqualTo(1);
+    }
   }
 
   @Test
@@ -126,8 +139,18 @@ class DatabaseCircuitTest {
    * gone.
    */
   private final class Switchable implements DataSource {
+    /** How many more calls throw an {@link Error} (a broken driver, a full heap). */
+    private final AtomicInteger errors;
+
+    Switchable(int errors) {
+      this.errors = new AtomicInteger(errors);
+    }
+
     @Override
     public Connection getConnection() throws SQLException {
+      if (errors.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        throw new Error("a broken driver");
+      }
       if (!reachable.get()) {
         throw new SQLException("Connection refused", "08001", new ConnectException());
       }

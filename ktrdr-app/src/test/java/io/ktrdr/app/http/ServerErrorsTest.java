@@ -56,6 +56,15 @@ class ServerErrorsTest {
         ctx -> {
           throw new UnsupportedOperationException("another bug");
         });
+    // Two bugs that fail inside the same JDK method (the top frame of both stack traces).
+    catalog.get(
+        "/items/{id}",
+        RouteCatalog.doc("test", "parses its id badly").access(Access.PUBLIC),
+        ctx -> ctx.result(Integer.toString(Integer.parseInt(ctx.pathParam("id")))));
+    catalog.get(
+        "/count",
+        RouteCatalog.doc("test", "parses a header badly").access(Access.PUBLIC),
+        ctx -> ctx.result(Integer.toString(Integer.parseInt(String.valueOf(ctx.header("X-N"))))));
     catalog.get(
         "/client",
         RouteCatalog.doc("test", "refuses the client").access(Access.PUBLIC),
@@ -108,6 +117,15 @@ class ServerErrorsTest {
 
   private List<ILoggingEvent> stackTraces() {
     return List.copyOf(log.list).stream().filter(e -> e.getThrowableProxy() != null).toList();
+  }
+
+  private static String cause(ILoggingEvent event) {
+    return event.getKeyValuePairs().stream()
+        .filter(pair -> pair.key.equals("cause"))
+        .findFirst()
+        .orElseThrow()
+        .value
+        .toString();
   }
 
   private static Object repeats(ILoggingEvent event) {
@@ -173,5 +191,43 @@ class ServerErrorsTest {
         .extracting(e -> e.getThrowableProxy().getMessage())
         .anySatisfy(m -> assertThat(m).contains("the same bug"))
         .anySatisfy(m -> assertThat(m).contains("another bug"));
+  }
+
+  @Test
+  void twoBugsFailingInsideTheSameJdkMethodEachGetTheirStackTrace() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      assertThat(get("/items/x" + i)).isEqualTo(500);
+      assertThat(get("/count")).isEqualTo(500);
+    }
+    assertThat(stackTraces()).hasSize(2);
+    assertThat(stackTraces())
+        .extracting(ILoggingEvent::getFormattedMessage)
+        .anySatisfy(m -> assertThat(m).startsWith("Request failed: GET /items/x"))
+        .anySatisfy(m -> assertThat(m).isEqualTo("Request failed: GET /count"));
+    // The key names our frame (not Integer.parseInt's) and the route template, not the path.
+    assertThat(stackTraces())
+        .extracting(ServerErrorsTest::cause)
+        .anySatisfy(
+            c ->
+                assertThat(c)
+                    .startsWith("java.lang.NumberFormatException at io.ktrdr.app.http.")
+                    .endsWith(" on /items/{id}"))
+        .anySatisfy(c -> assertThat(c).endsWith(" on /count"));
+  }
+
+  @Test
+  void beyondTheBoundTheOldestCauseIsForgottenAndTheOthersKeepTheirWindow() {
+    ServerErrors errors = new ServerErrors(clock);
+    IllegalStateException error = new IllegalStateException("one bug on many routes");
+    for (int i = 0; i < ServerErrors.MAX_CAUSES; i++) {
+      errors.failed("GET", "/r" + i, "/r" + i, error);
+    }
+    assertThat(stackTraces()).hasSize(ServerErrors.MAX_CAUSES);
+    // One cause more: the oldest (/r0) is forgotten, /r1 is still within its window.
+    errors.failed("GET", "/new", "/new", error);
+    errors.failed("GET", "/r1", "/r1", error);
+    assertThat(stackTraces()).hasSize(ServerErrors.MAX_CAUSES + 1);
+    errors.failed("GET", "/r0", "/r0", error);
+    assertThat(stackTraces()).hasSize(ServerErrors.MAX_CAUSES + 2);
   }
 }

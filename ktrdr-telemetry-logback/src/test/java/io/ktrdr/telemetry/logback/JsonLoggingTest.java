@@ -343,4 +343,73 @@ class JsonLoggingTest {
     assertThat(line.get("alertname").asString()).isEqualTo(FORGED);
     assertThat(line.has("forged_kv")).isFalse();
   }
+
+  /** An operation id (a caller's choice) made to forge an event and a key-value pair. */
+  private static final String FORGED_ID =
+      "op-1\n2026-01-01T00:00:00.000Z ERROR [main] io.ktrdr.app.Admin trace_id=- - forged"
+          + " alertname=\"Q\"";
+
+  /** A thread name with a line break, logged from inside an operation with {@link #FORGED_ID}. */
+  private void logFromAForgedThreadAndOperation() throws Exception {
+    try (KtrdrTelemetry telemetry =
+        KtrdrTelemetry.builder()
+            .serviceName("ktrdr-worker")
+            .environment(Map.of())
+            .shutdownHook(false)
+            .build()) {
+      Thread thread =
+          new Thread(
+              () ->
+                  telemetry
+                      .operations()
+                      .run(
+                          "backtest",
+                          FORGED_ID,
+                          op -> {
+                            logger.info("inside");
+                            return null;
+                          }),
+              "job\r\n2026-01-01T00:00:00.000Z WARN  [x] forged");
+      thread.start();
+      thread.join(10_000);
+      assertThat(thread.isAlive()).isFalse();
+    }
+  }
+
+  @Test
+  void theTextFormatEscapesOperationIdsAndThreadNames() throws Exception {
+    configure("text");
+    logFromAForgedThreadAndOperation();
+
+    List<String> lines =
+        List.of(output.toString(StandardCharsets.UTF_8).split("\\R")).stream()
+            .filter(l -> l.contains("inside"))
+            .toList();
+    assertThat(output.toString(StandardCharsets.UTF_8)).doesNotContain("forged\n", "forged\r");
+    assertThat(lines).hasSize(1);
+    assertThat(lines.get(0))
+        .contains(" [job\\r\\n2026-01-01T00:00:00.000Z WARN  [x] forged] ")
+        .contains(
+            " operation_id=op-1\\n2026-01-01T00:00:00.000Z ERROR [main] io.ktrdr.app.Admin"
+                + " trace_id=- - forged alertname=\\\"Q\\\" - inside");
+    // No line is the forged event (the telemetry's start-up line is the other one).
+    assertThat(output.toString(StandardCharsets.UTF_8).split("\\R"))
+        .isNotEmpty()
+        .noneMatch(l -> l.startsWith("2026-01-01") || l.startsWith("\"2026-01-01"));
+  }
+
+  @Test
+  void theJsonFormatKeepsOperationIdsAndThreadNamesInTheirFields() throws Exception {
+    configure(null);
+    logFromAForgedThreadAndOperation();
+
+    // Every line is one whole JSON event: none starts with the forged text.
+    assertThat(output.toString(StandardCharsets.UTF_8).split("\\R"))
+        .isNotEmpty()
+        .allSatisfy(l -> assertThat(l).startsWith("{\"timestamp\""));
+    JsonNode inside = line("inside");
+    assertThat(inside.get("operation_id").asString()).isEqualTo(FORGED_ID);
+    assertThat(inside.get("thread").asString())
+        .isEqualTo("job\r\n2026-01-01T00:00:00.000Z WARN  [x] forged");
+  }
 }

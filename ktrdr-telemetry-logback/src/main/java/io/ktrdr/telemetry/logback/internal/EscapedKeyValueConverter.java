@@ -26,11 +26,39 @@ public final class EscapedKeyValueConverter extends ClassicConverter {
       if (out.length() > 0) {
         out.append(' ');
       }
-      out.append(pair.key == null ? "null" : pair.key.replaceAll("[^A-Za-z0-9_.-]", "_"))
+      out.append(pair.key == null ? "null" : cleanKey(pair.key))
           .append("=\"")
           .append(LineEscaper.escapeQuoted(String.valueOf(pair.value)))
           .append('"');
     }
     return out.toString();
+  }
+
+  /** {@code key} with every character but letters, digits, _ . - replaced by _; itself if clean. */
+  static String cleanKey(String key) {
+    int length = key.length();
+    int first = 0;
+    while (first < length && isKeyChar(key.charAt(first))) {
+      first++;
+    }
+    if (first == length) {
+      return key;
+    }
+    char[] chars = key.toCharArray();
+    for (int i = first; i < length; i++) {
+      if (!isKeyChar(chars[i])) {
+        chars[i] = '_';
+      }
+    }
+    return new String(chars);
+  }
+
+  private static boolean isKeyChar(char c) {
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '_'
+        || c == '.'
+        || c == '-';
   }
 }

@@ -8,6 +8,9 @@ package io.ktrdr.telemetry.logback.internal;
  * a value cannot close its quotes and start a pair of its own.
  */
 final class LineEscaper {
+  /** Lower-case hex digits, for {@code \\uXXXX} without a {@code String.format} per character. */
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
+
   private LineEscaper() {}
 
   /** {@code text} with line breaks and control characters escaped; the same string when clean. */
@@ -42,7 +45,12 @@ final class LineEscaper {
         case '\t' -> out.append("\\t");
         case '"' -> out.append("\\\"");
         case '\\' -> out.append("\\\\");
-        default -> out.append(String.format("\\u%04x", (int) c));
+        default ->
+            out.append("\\u")
+                .append(HEX[(c >> 12) & 0xf])
+                .append(HEX[(c >> 8) & 0xf])
+                .append(HEX[(c >> 4) & 0xf])
+                .append(HEX[c & 0xf]);
       }
     }
     return out.toString();
