@@ -514,6 +514,242 @@ class AttackIT {
     assertThat(get("/api/v1/operations?limit=100000").statusCode()).isEqualTo(400);
   }
 
+  // Issue 19's cases, against the packaged jar (each also has an in-process test, named in
+  // docs/security.md).
+
+  /** The value of a counter, or 0 when the series is not there (yet, or on older code). */
+  private static double counter(String name, Map<String, String> labels) {
+    List<Scrape.Sample> matching =
+        Scrape.parse(get("/metrics").body())
+            .samples(name, s -> s.labels().entrySet().containsAll(labels.entrySet()));
+    return matching.isEmpty() ? 0 : matching.get(0).value();
+  }
+
+  @Test
+  @Order(200)
+  void numbersBeyondTheirRangeAre400WithoutAStackTraceInTheLog() {
+    HttpResponse<String> offset = get("/api/v1/workers?offset=2147483647");
+    assertThat(offset.statusCode()).as(offset.body()).isEqualTo(400);
+    assertThat(json(offset).get("message").asString())
+        .isEqualTo("offset must be an integer from 0 to 1000000, was 2147483647");
+    HttpResponse<String> body =
+        post(
+            "/api/v1/backtests/start",
+            "{\"symbol\":\"AAPL\",\"timeframe\":\"1d\",\"slow_period\":2147483648}");
+    assertThat(body.statusCode()).as(body.body()).isEqualTo(400);
+    assertThat(json(body).get("message").asString()).contains("slow_period").contains("2 to 400");
+
+    int logged = api.log().length();
+    for (int i = 0; i < 200; i++) {
+      assertThat(get("/api/v1/workers?offset=2147483647").statusCode()).isEqualTo(400);
+    }
+    // The API logs JSON lines: a stack trace would be a stack_trace field, an error "ERROR".
+    String added = api.log().substring(logged);
+    assertThat(added).doesNotContain("\"ERROR\"").doesNotContain("stack_trace");
+    System.out.printf(
+        "AttackIT: 200 out-of-range requests added %d bytes to the API's log%n", added.length());
+  }
+
+  @Test
+  @Order(201)
+  void textLogsCannotBeForgedAndTheStartUpLineNamesNoUser() throws Exception {
+    int port = PrometheusProcess.freePort();
+    Map<String, String> env = new HashMap<>();
+    env.put("KTRDR_PORT", Integer.toString(port));
+    env.put(
+        "KTRDR_DATABASE_URL",
+        "jdbc:h2:file:" + directory.resolve("db-text") + ";DB_CLOSE_DELAY=-1");
+    env.put("KTRDR_LOG_FORMAT", "text");
+    env.put("KTRDR_METRICS_USERNAME", "scraper-user-4711");
+    env.put("KTRDR_METRICS_PASSWORD", "scraper-password-4711-0123456789");
+    try (AppProcess app = AppProcess.start("api-text-log", env, directory)) {
+      String base = "http://127.0.0.1:" + port;
+      await(
+          "API answering",
+          () -> send("GET", base + "/api/v1/health", null).statusCode() == 200,
+          Duration.ofSeconds(40));
+      String alert =
+          "{\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":"
+              + "\"Q\\\" severity=\\\"critical\\\" forged_kv=\\\"1\\u2028after-separator\\n"
+              + "after-newline\",\"severity\":\"warning\"}}]}";
+      assertThat(send("POST", base + "/api/v1/alerts", alert).statusCode()).isEqualTo(200);
+      await("the alert logged", () -> app.log().contains("after-newline"), Duration.ofSeconds(10));
+
+      String log = app.log();
+      List<String> lines = log.lines().filter(l -> l.contains("forged_kv")).toList();
+      assertThat(lines).as(log).hasSize(1);
+      String line = lines.get(0);
+      assertThat(line)
+          .contains("after-separator")
+          .contains("after-newline")
+          .doesNotContain("\u2028")
+          .contains(" alertname=\"Q\\\" severity=\\\"critical\\\" forged_kv=\\\"1\\u2028");
+      // The key-value pairs (after the message, which is free text) carry no forged pair.
+      assertThat(line.substring(line.indexOf(" alertname=\"")))
+          .doesNotContain("forged_kv=\"1")
+          .doesNotContain("severity=\"critical\"");
+      List<String> ready = log.lines().filter(l -> l.contains("Telemetry ready")).toList();
+      assertThat(ready).as(log).hasSize(1);
+      assertThat(ready.get(0)).contains("metrics auth=basic");
+      assertThat(log).doesNotContain("scraper-user-4711").doesNotContain("scraper-password");
+    }
+  }
+
+  @Test
+  @Order(202)
+  void callersCannotSetTheTraceOrSendBaggageToTheWorkers() {
+    String callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    String traceparent = "00-" + callerTrace + "-00f067aa0ba902b7-01";
+    StringBuilder baggage = new StringBuilder();
+    for (int i = 0; i < 64; i++) {
+      baggage.append(i == 0 ? "" : ",").append("k").append(i).append("=value-").append(i);
+    }
+    double droppedBefore =
+        counter("ktrdr_telemetry_propagation_dropped_total", Map.of("field", "baggage"));
+
+    HttpResponse<String> started =
+        post(
+            "/api/v1/backtests/start",
+            BACKTEST,
+            "traceparent",
+            traceparent,
+            "baggage",
+            baggage.toString());
+    assertThat(started.statusCode()).as(started.body()).isIn(200, 202);
+    String id = json(started).get("operation_id").asString();
+    JsonNode stored = json(get("/api/v1/operations/" + id));
+    assertThat(stored.path("trace_id").asString()).isNotEqualTo(callerTrace);
+    for (int i = 1; i < 100; i++) {
+      HttpResponse<String> response =
+          send(
+              "GET",
+              url("/api/v1/operations?limit=1"),
+              null,
+              "traceparent",
+              traceparent,
+              "baggage",
+              baggage.toString());
+      assertThat(response.statusCode()).isEqualTo(200);
+    }
+
+    double dropped =
+        counter("ktrdr_telemetry_propagation_dropped_total", Map.of("field", "baggage"))
+            - droppedBefore;
+    System.out.printf("AttackIT: 100 requests of 64 baggage entries: %.0f dropped%n", dropped);
+    // Every entry of every request is dropped at the edge: none is forwarded to the worker.
+    assertThat(dropped).isGreaterThanOrEqualTo(100 * 64);
+    awaitOperation(id, "completed", Duration.ofSeconds(60));
+  }
+
+  @Test
+  @Order(203)
+  void aFloodOfScrapesIsRefusedAndHealthKeepsItsLatency() throws Exception {
+    int requests = 40;
+    for (int i = 0; i < 50; i++) {
+      get("/api/v1/health"); // warm up
+    }
+    long[] baseline = new long[requests];
+    for (int i = 0; i < requests; i++) {
+      baseline[i] = timedHealth();
+    }
+    double busyBefore = counter("ktrdr_telemetry_scrapes_rejected_total", Map.of("reason", "busy"));
+    java.net.http.HttpClient scraper =
+        java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    List<java.util.concurrent.CompletableFuture<HttpResponse<byte[]>>> scrapes = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      scrapes.add(
+          scraper
+              .sendAsync(
+                  java.net.http.HttpRequest.newBuilder(java.net.URI.create(url("/metrics")))
+                      .header(
+                          "Accept", "application/openmetrics-text; version=1.0.0; charset=utf-8")
+                      .header("Accept-Encoding", "gzip")
+                      .timeout(Duration.ofSeconds(30))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofByteArray())
+              .exceptionally(failure -> null));
+    }
+    long[] during = new long[requests];
+    for (int i = 0; i < requests; i++) {
+      during[i] = timedHealth();
+    }
+    List<HttpResponse<byte[]>> answered = new ArrayList<>();
+    for (java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> scrape : scrapes) {
+      answered.add(scrape.get(40, java.util.concurrent.TimeUnit.SECONDS));
+    }
+    java.util.Arrays.sort(baseline);
+    java.util.Arrays.sort(during);
+    List<HttpResponse<byte[]>> refused =
+        answered.stream().filter(r -> r != null && r.statusCode() == 503).toList();
+    System.out.printf(
+        "AttackIT: health p50 %d ms, max %d ms before; max %d ms during 400 scrapes: %s%n",
+        baseline[requests / 2] / 1_000_000,
+        baseline[requests - 1] / 1_000_000,
+        during[requests - 1] / 1_000_000,
+        answered.stream()
+            .collect(
+                java.util.stream.Collectors.groupingBy(
+                    r -> r == null ? -1 : r.statusCode(), java.util.stream.Collectors.counting())));
+
+    assertThat(during[requests - 1])
+        .as("health's slowest answer during the flood against its p50 before, in ns")
+        .isLessThan(10 * baseline[requests / 2] + 1_000_000_000L);
+    assertThat(answered)
+        .isNotEmpty()
+        .allSatisfy(r -> assertThat(r).isNotNull())
+        .allSatisfy(r -> assertThat(r.statusCode()).isIn(200, 503));
+    assertThat(refused)
+        .isNotEmpty()
+        .allSatisfy(r -> assertThat(r.headers().firstValue("Retry-After")).isPresent());
+    assertThat(counter("ktrdr_telemetry_scrapes_rejected_total", Map.of("reason", "busy")))
+        .isGreaterThan(busyBefore);
+  }
+
+  private static long timedHealth() {
+    long started = System.nanoTime();
+    assertThat(get("/api/v1/health").statusCode()).isEqualTo(200);
+    return System.nanoTime() - started;
+  }
+
+  @Test
+  @Order(204)
+  void headersTrickledALineASecondAreCutAtTheIdleTimeout() throws Exception {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), apiPort)) {
+      socket.setSoTimeout(25_000);
+      OutputStream out = socket.getOutputStream();
+      out.write("GET /api/v1/health HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      long started = System.nanoTime();
+      Thread trickle =
+          new Thread(
+              () -> {
+                try {
+                  for (int i = 0; i < 15; i++) {
+                    out.write(("X-Trickle-" + i + ": a\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    Thread.sleep(1000);
+                  }
+                } catch (java.io.IOException | InterruptedException e) {
+                  // Closed by the server (or by the test): the trickle ends.
+                }
+              });
+      trickle.setDaemon(true);
+      trickle.start();
+      int read;
+      try {
+        read = socket.getInputStream().read();
+      } catch (java.net.SocketException e) {
+        read = -1; // a reset is a close too
+      }
+      long millis = (System.nanoTime() - started) / 1_000_000;
+      trickle.interrupt();
+      System.out.printf("AttackIT: trickled headers closed after %d ms%n", millis);
+      // KTRDR_HTTP_IDLE_TIMEOUT_MS is 3000 here; the trickle would last 15 s.
+      assertThat(read).isEqualTo(-1);
+      assertThat(millis).isBetween(2000L, 6000L);
+    }
+  }
+
   /** A response read from a raw socket. */
   private record RawResponse(int statusCode, String body) implements HttpResponse<String> {
     @Override

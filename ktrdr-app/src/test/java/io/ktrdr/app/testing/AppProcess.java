@@ -36,7 +36,9 @@ public final class AppProcess implements AutoCloseable {
   /** As {@link #start(String, Map, Path)}, with command-line arguments for the jar. */
   public static AppProcess start(
       String name, Map<String, String> env, Path directory, List<String> args) {
-    Path jar = Repo.path("ktrdr-app/target/ktrdr-app.jar");
+    // -Dktrdr.test.app.jar=<path> runs the same tests against another build (an older commit's).
+    String override = System.getProperty("ktrdr.test.app.jar");
+    Path jar = override == null ? Repo.path("ktrdr-app/target/ktrdr-app.jar") : Path.of(override);
     if (!Files.exists(jar)) {
       throw new AssertionError("run 'mvn package' first: " + jar + " is missing");
     }
