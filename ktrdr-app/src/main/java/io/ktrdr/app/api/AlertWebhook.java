@@ -94,12 +94,12 @@ final class AlertWebhook {
           .addKeyValue("alert_labels", labels(labels))
           .addKeyValue("runbook_url", cut(annotations.getOrDefault("runbook_url", "")))
           .addKeyValue("starts_at", cut(alert.startsAt()))
-          .log(
-              "Alert {}: {}",
-              status,
-              cut(
-                  annotations.getOrDefault(
-                      "summary", labels.getOrDefault("alertname", "unknown"))));
+          .addKeyValue(
+              "summary",
+              cut(annotations.getOrDefault("summary", labels.getOrDefault("alertname", "unknown"))))
+          // What the caller sent goes into key-value fields only, which both formats escape: the
+          // message stays ours, so a logfmt reader of the text format cannot be handed fields.
+          .log(status.equals("firing") ? "Alert firing" : "Alert resolved");
     }
     ctx.json(Map.of("received", payload.alerts().size()));
   }
