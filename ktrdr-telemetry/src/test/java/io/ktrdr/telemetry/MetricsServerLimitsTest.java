@@ -245,7 +245,7 @@ class MetricsServerLimitsTest {
       assertThat(RawHttp.exchange(port, "GET /metrics HTTP/1.1\r\n\r\n"))
           .startsWith("HTTP/1.1 400 Bad Request\r\n")
           .endsWith("Bad request: HTTP/1.1 requires Host\n");
-      assertThat(RawHttp.exchange(port, "GET http://x/metrics HTTP/1.1\r\nHost: x\r\n\r\n"))
+      assertThat(RawHttp.exchange(port, "GET x/metrics HTTP/1.1\r\nHost: x\r\n\r\n"))
           .startsWith("HTTP/1.1 400 Bad Request\r\n");
       assertThat(
               RawHttp.exchange(
