@@ -195,7 +195,7 @@ class MetricsServerFaultsTest {
       try (Socket nonReader = nonReader(server.port())) {
         Await.until(
             "the first response buffered",
-            Duration.ofSeconds(10),
+            Duration.ofSeconds(30),
             () -> {
               try {
                 return RawHttp.exchange(server.port(), SCRAPE_AND_CLOSE)
