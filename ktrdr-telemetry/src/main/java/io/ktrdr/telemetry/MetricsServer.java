@@ -56,13 +56,20 @@ import org.slf4j.LoggerFactory;
  * Limits#idleTimeout}. Complete requests go to a few worker threads that run {@link
  * MetricsHandler}, whose budget counts from the moment the request was complete. Only {@code GET}
  * and {@code HEAD} without a body are read; a head over {@link Limits#maxHeaderBytes} is {@code
- * 431}. At {@link Limits#maxConnections}, a new connection closes the oldest one that has been
- * sending its head for over a second (else the oldest idle one, else the new one itself): a flood
- * of slow connections pushes out its own, not the scraper's. A final answer (an error, {@code
- * Connection: close}) is followed by a short lingering close, so that unread input does not reset
- * the connection before the client has read it. Refusals are counted in {@code
- * ktrdr_telemetry_scrapes_rejected_total{reason}}. Every thread is a daemon; {@link #close()} lets
- * scrapes in progress finish (at most one second) and releases everything.
+ * 431}. A response is read at {@link Limits#minWriteBytesPerSecond} or closed, and all responses
+ * waiting for their clients hold at most {@link Limits#maxBufferedBytes} (above it, {@code 503}).
+ * At {@link Limits#maxConnections}, a new connection closes one that is stalled (sending its head,
+ * or not reading its response, for over {@link Limits#evictionGrace}) or idle after an unsuccessful
+ * answer, from the address holding the most connections; an idle connection answered {@code 2xx} is
+ * never closed for it, and an address at {@link Limits#maxConnectionsPerAddress} may only push out
+ * its own. Else the new connection is closed: a flood of slow connections pushes out its own, not
+ * the scraper's. A final answer (an error, {@code Connection: close}) is followed by a short
+ * lingering close, so that unread input does not reset the connection before the client has read
+ * it. Refusals are counted in {@code ktrdr_telemetry_scrapes_rejected_total{reason}}; a failure
+ * that is not the client's (even an {@code Error}) is answered {@code 500}, closes only its
+ * connection and is counted in {@code ktrdr_telemetry_errors_total}. Every thread is a daemon;
+ * {@link #close()} lets scrapes in progress and responses being written finish (at most one second
+ * together) and releases everything.
  */
 final class MetricsServer implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(MetricsServer.class);
