@@ -232,20 +232,6 @@ final class MetricsServer implements AutoCloseable {
           evictionGrace);
     }
 
-    Limits withWriteTimeout(Duration timeout) {
-      return new Limits(
-          workers,
-          maxConnections,
-          maxConnectionsPerAddress,
-          headerTimeout,
-          idleTimeout,
-          timeout,
-          minWriteBytesPerSecond,
-          maxBufferedBytes,
-          maxHeaderBytes,
-          evictionGrace);
-    }
-
     Limits withMinWriteBytesPerSecond(int rate) {
       return new Limits(
           workers,
@@ -411,6 +397,11 @@ final class MetricsServer implements AutoCloseable {
   /** Connections open now (for tests). */
   int openConnections() {
     return openConnections;
+  }
+
+  /** Bytes of responses waiting for their clients now (for tests). */
+  long bufferedBytes() {
+    return bufferedBytes.get();
   }
 
   /**

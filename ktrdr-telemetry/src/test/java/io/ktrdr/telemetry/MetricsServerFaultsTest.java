@@ -194,17 +194,12 @@ class MetricsServerFaultsTest {
                     .withEvictionGrace(Duration.ofHours(1)))) {
       try (Socket nonReader = nonReader(server.port())) {
         Await.until(
-            "the first response buffered",
+            "the non-reader's response buffered",
             Duration.ofSeconds(30),
-            () -> {
-              try {
-                return RawHttp.exchange(server.port(), SCRAPE_AND_CLOSE)
-                    .startsWith("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n");
-              } catch (IOException e) {
-                return false;
-              }
-            });
-        assertThat(nonReader.isClosed()).isFalse();
+            () -> server.bufferedBytes() > 1024 * 1024);
+        assertThat(RawHttp.exchange(server.port(), SCRAPE_AND_CLOSE))
+            .startsWith("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n")
+            .endsWith("Too many responses are waiting for slow clients; retry later\n");
       }
       // Once the non-reader is gone, its bytes are released.
       Await.until(
@@ -294,6 +289,56 @@ class MetricsServerFaultsTest {
             .isEqualTo(-1);
         silent.get(0).setSoTimeout(100);
         assertThat(isOpen(silent.get(0))).as("127.0.0.1's older one is still open").isTrue();
+      } finally {
+        for (Socket socket : silent) {
+          socket.close();
+        }
+      }
+    }
+  }
+
+  @Test
+  void anAddressAtItsLimitPushesOutOnlyItsOwnConnections() throws IOException {
+    InetAddress other = InetAddress.getByName("127.0.0.2");
+    List<Socket> silent = new ArrayList<>();
+    try (KtrdrTelemetry telemetry =
+            KtrdrTelemetry.builder()
+                .serviceName("batch-job")
+                .environment(Map.of())
+                .shutdownHook(false)
+                .build();
+        MetricsServer server =
+            server(
+                telemetry,
+                MetricsServer.Limits.defaults()
+                    .withMaxConnections(4)
+                    .withMaxConnectionsPerAddress(2)
+                    .withEvictionGrace(Duration.ZERO))) {
+      try {
+        for (int i = 0; i < 4; i++) {
+          Socket socket = new Socket();
+          if (i >= 2) {
+            socket.bind(new InetSocketAddress(other, 0));
+          }
+          socket.connect(new InetSocketAddress("127.0.0.1", server.port()));
+          silent.add(socket);
+          int opened = i + 1;
+          Await.until(
+              opened + " connections",
+              Duration.ofSeconds(5),
+              () -> server.openConnections() == opened);
+        }
+        // Two each: without the per-address rule, the oldest of all (127.0.0.1's) would go.
+        Socket more = new Socket();
+        more.bind(new InetSocketAddress(other, 0));
+        more.connect(new InetSocketAddress("127.0.0.1", server.port()));
+        silent.add(more);
+        silent.get(2).setSoTimeout(5000);
+        assertThat(silent.get(2).getInputStream().read())
+            .as("127.0.0.2's oldest is closed")
+            .isEqualTo(-1);
+        silent.get(0).setSoTimeout(100);
+        assertThat(isOpen(silent.get(0))).as("127.0.0.1's oldest is still open").isTrue();
       } finally {
         for (Socket socket : silent) {
           socket.close();
