@@ -120,6 +120,15 @@ public final class MetricsHandler {
     return rejections;
   }
 
+  TelemetryErrors errors() {
+    return errors;
+  }
+
+  /** The longest a scrape waits for the collection (without a shorter Prometheus timeout). */
+  Duration budget() {
+    return Duration.ofNanos(budgetNanos);
+  }
+
   /** Stops the collecting thread (the telemetry is closing). */
   void close() {
     collection.close();

@@ -1,5 +1,6 @@
 package io.ktrdr.telemetry;
 
+import io.ktrdr.telemetry.internal.TelemetryErrors;
 import io.prometheus.metrics.exporter.common.PrometheusHttpExchange;
 import io.prometheus.metrics.exporter.common.PrometheusHttpRequest;
 import io.prometheus.metrics.exporter.common.PrometheusHttpResponse;
@@ -7,8 +8,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
@@ -23,9 +26,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Enumeration;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -34,6 +39,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,13 +56,20 @@ import org.slf4j.LoggerFactory;
  * Limits#idleTimeout}. Complete requests go to a few worker threads that run {@link
  * MetricsHandler}, whose budget counts from the moment the request was complete. Only {@code GET}
  * and {@code HEAD} without a body are read; a head over {@link Limits#maxHeaderBytes} is {@code
- * 431}. At {@link Limits#maxConnections}, a new connection closes the oldest one that has been
- * sending its head for over a second (else the oldest idle one, else the new one itself): a flood
- * of slow connections pushes out its own, not the scraper's. A final answer (an error, {@code
- * Connection: close}) is followed by a short lingering close, so that unread input does not reset
- * the connection before the client has read it. Refusals are counted in {@code
- * ktrdr_telemetry_scrapes_rejected_total{reason}}. Every thread is a daemon; {@link #close()} lets
- * scrapes in progress finish (at most one second) and releases everything.
+ * 431}. A response is read at {@link Limits#minWriteBytesPerSecond} or closed, and all responses
+ * waiting for their clients hold at most {@link Limits#maxBufferedBytes} (above it, {@code 503}).
+ * At {@link Limits#maxConnections}, a new connection closes one that is stalled (sending its head,
+ * or not reading its response, for over {@link Limits#evictionGrace}) or idle after an unsuccessful
+ * answer, from the address holding the most connections; an idle connection answered {@code 2xx} is
+ * never closed for it, and an address at {@link Limits#maxConnectionsPerAddress} may only push out
+ * its own. Else the new connection is closed: a flood of slow connections pushes out its own, not
+ * the scraper's. A final answer (an error, {@code Connection: close}) is followed by a short
+ * lingering close, so that unread input does not reset the connection before the client has read
+ * it. Refusals are counted in {@code ktrdr_telemetry_scrapes_rejected_total{reason}}; a failure
+ * that is not the client's (even an {@code Error}) is answered {@code 500}, closes only its
+ * connection and is counted in {@code ktrdr_telemetry_errors_total}. Every thread is a daemon;
+ * {@link #close()} lets scrapes in progress and responses being written finish (at most one second
+ * together) and releases everything.
  */
 final class MetricsServer implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(MetricsServer.class);
@@ -78,21 +91,58 @@ final class MetricsServer implements AutoCloseable {
       plain(431, "Request Header Fields Too Large", "Request head too large\n");
   private static final ByteBuffer SERVICE_UNAVAILABLE =
       plain(503, "Service Unavailable", "The metrics server is stopping\n");
+  private static final ByteBuffer BUFFERS_FULL =
+      plain(
+          503,
+          "Service Unavailable",
+          "Retry-After: 1\r\n",
+          "Too many responses are waiting for slow clients; retry later\n");
+  private static final ByteBuffer HANDLING_TIMEOUT =
+      plain(
+          503,
+          "Service Unavailable",
+          "Retry-After: 1\r\n",
+          "Answering took longer than the scrape's budget; retry later\n");
+  private static final ByteBuffer INTERNAL_ERROR =
+      plain(500, "Internal Server Error", "Collecting metrics failed\n");
+
+  /** A request being answered is cut off this long after the scrape's budget (a stuck worker). */
+  private static final Duration HANDLING_MARGIN = Duration.ofSeconds(5);
+
+  private static final long PROGRESS_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+  private static final long SECOND_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   /** The limits of the server; every default is in {@code docs/metrics.md}. */
   record Limits(
       int workers,
       int maxConnections,
+      int maxConnectionsPerAddress,
       Duration headerTimeout,
       Duration idleTimeout,
       Duration writeTimeout,
+      int minWriteBytesPerSecond,
+      long maxBufferedBytes,
       int maxHeaderBytes,
       Duration evictionGrace) {
     static final int DEFAULT_WORKERS = 2;
     static final int DEFAULT_MAX_CONNECTIONS = 1024;
+
+    /** At the connection limit, an address holding this many cannot push out anyone else's. */
+    static final int DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 32;
+
     static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
     static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
     static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * A response read slower than this over any second (after the first one, which the socket
+     * buffers take) is cut off: a stalled reader.
+     */
+    static final int DEFAULT_MIN_WRITE_BYTES_PER_SECOND = 16 * 1024;
+
+    /** Encoded responses held for all clients together; above it a scrape is answered 503. */
+    static final long DEFAULT_MAX_BUFFERED_BYTES = 64L * 1024 * 1024;
+
     static final int DEFAULT_MAX_HEADER_BYTES = 8192;
 
     /** A head younger than this is not closed to make room: it is most likely a scraper's. */
@@ -102,9 +152,12 @@ final class MetricsServer implements AutoCloseable {
       return new Limits(
           DEFAULT_WORKERS,
           DEFAULT_MAX_CONNECTIONS,
+          DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
           DEFAULT_HEADER_TIMEOUT,
           DEFAULT_IDLE_TIMEOUT,
           DEFAULT_WRITE_TIMEOUT,
+          DEFAULT_MIN_WRITE_BYTES_PER_SECOND,
+          DEFAULT_MAX_BUFFERED_BYTES,
           DEFAULT_MAX_HEADER_BYTES,
           DEFAULT_EVICTION_GRACE);
     }
@@ -113,25 +166,54 @@ final class MetricsServer implements AutoCloseable {
       return new Limits(
           count,
           maxConnections,
+          maxConnectionsPerAddress,
           headerTimeout,
           idleTimeout,
           writeTimeout,
+          minWriteBytesPerSecond,
+          maxBufferedBytes,
           maxHeaderBytes,
           evictionGrace);
     }
 
     Limits withMaxConnections(int count) {
       return new Limits(
-          workers, count, headerTimeout, idleTimeout, writeTimeout, maxHeaderBytes, evictionGrace);
+          workers,
+          count,
+          maxConnectionsPerAddress,
+          headerTimeout,
+          idleTimeout,
+          writeTimeout,
+          minWriteBytesPerSecond,
+          maxBufferedBytes,
+          maxHeaderBytes,
+          evictionGrace);
+    }
+
+    Limits withMaxConnectionsPerAddress(int count) {
+      return new Limits(
+          workers,
+          maxConnections,
+          count,
+          headerTimeout,
+          idleTimeout,
+          writeTimeout,
+          minWriteBytesPerSecond,
+          maxBufferedBytes,
+          maxHeaderBytes,
+          evictionGrace);
     }
 
     Limits withHeaderTimeout(Duration timeout) {
       return new Limits(
           workers,
           maxConnections,
+          maxConnectionsPerAddress,
           timeout,
           idleTimeout,
           writeTimeout,
+          minWriteBytesPerSecond,
+          maxBufferedBytes,
           maxHeaderBytes,
           evictionGrace);
     }
@@ -140,16 +222,56 @@ final class MetricsServer implements AutoCloseable {
       return new Limits(
           workers,
           maxConnections,
+          maxConnectionsPerAddress,
           headerTimeout,
           timeout,
           writeTimeout,
+          minWriteBytesPerSecond,
+          maxBufferedBytes,
+          maxHeaderBytes,
+          evictionGrace);
+    }
+
+    Limits withMinWriteBytesPerSecond(int rate) {
+      return new Limits(
+          workers,
+          maxConnections,
+          maxConnectionsPerAddress,
+          headerTimeout,
+          idleTimeout,
+          writeTimeout,
+          rate,
+          maxBufferedBytes,
+          maxHeaderBytes,
+          evictionGrace);
+    }
+
+    Limits withMaxBufferedBytes(long bytes) {
+      return new Limits(
+          workers,
+          maxConnections,
+          maxConnectionsPerAddress,
+          headerTimeout,
+          idleTimeout,
+          writeTimeout,
+          minWriteBytesPerSecond,
+          bytes,
           maxHeaderBytes,
           evictionGrace);
     }
 
     Limits withEvictionGrace(Duration grace) {
       return new Limits(
-          workers, maxConnections, headerTimeout, idleTimeout, writeTimeout, maxHeaderBytes, grace);
+          workers,
+          maxConnections,
+          maxConnectionsPerAddress,
+          headerTimeout,
+          idleTimeout,
+          writeTimeout,
+          minWriteBytesPerSecond,
+          maxBufferedBytes,
+          maxHeaderBytes,
+          grace);
     }
   }
 
@@ -164,6 +286,12 @@ final class MetricsServer implements AutoCloseable {
 
   private final MetricsHandler handler;
   private final ScrapeRejections rejections;
+  private final TelemetryErrors errors;
+  private final long handlingTimeoutNanos;
+
+  /** Bytes of responses built and not yet written, for every connection together. */
+  private final AtomicLong bufferedBytes = new AtomicLong();
+
   private final Limits limits;
   private final ServerSocketChannel serverChannel;
   private final Selector selector;
@@ -173,6 +301,7 @@ final class MetricsServer implements AutoCloseable {
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile boolean stopping;
+  private volatile long stopBy;
   private volatile int openConnections;
 
   // Selector thread only. Each set is in the order its members entered their state, which is the
@@ -180,6 +309,9 @@ final class MetricsServer implements AutoCloseable {
   private final LinkedHashSet<Connection> reading = new LinkedHashSet<>();
   private final LinkedHashSet<Connection> idle = new LinkedHashSet<>();
   private final LinkedHashSet<Connection> writing = new LinkedHashSet<>();
+  private final LinkedHashSet<Connection> handling = new LinkedHashSet<>();
+  private final Map<InetAddress, int[]> perAddress = new HashMap<>();
+  private long nextProgressCheck;
   private final LinkedHashSet<Connection> draining = new LinkedHashSet<>();
   private final ByteBuffer drained = ByteBuffer.allocate(4096);
   private final List<Connection> all = new ArrayList<>();
@@ -195,6 +327,8 @@ final class MetricsServer implements AutoCloseable {
       InetSocketAddress address) {
     this.handler = handler;
     this.rejections = handler.rejections();
+    this.errors = handler.errors();
+    this.handlingTimeoutNanos = handler.budget().plus(HANDLING_MARGIN).toNanos();
     this.limits = limits;
     this.serverChannel = serverChannel;
     this.selector = selector;
@@ -265,6 +399,11 @@ final class MetricsServer implements AutoCloseable {
     return openConnections;
   }
 
+  /** Bytes of responses waiting for their clients now (for tests). */
+  long bufferedBytes() {
+    return bufferedBytes.get();
+  }
+
   /**
    * Stops accepting connections, lets scrapes in progress finish (at most one second), and stops.
    * Returns at once when no scrape is in progress.
@@ -274,17 +413,20 @@ final class MetricsServer implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    long deadline = System.nanoTime() + SCRAPE_GRACE.toNanos();
     post(this::stopAccepting);
     workers.shutdown();
     try {
-      workers.awaitTermination(SCRAPE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      workers.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    // Responses being written may finish within the same grace.
+    stopBy = deadline;
     stopping = true;
     selector.wakeup();
     try {
-      selectorThread.join(SCRAPE_GRACE.toMillis());
+      selectorThread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -296,29 +438,19 @@ final class MetricsServer implements AutoCloseable {
     selector.wakeup();
   }
 
+  private boolean running() {
+    return !stopping || (!writing.isEmpty() && System.nanoTime() - stopBy < 0);
+  }
+
   private void loop() {
     try {
-      while (!stopping) {
-        long wait = expire(System.nanoTime());
-        selector.select(wait);
-        runTasks();
-        long now = System.nanoTime();
-        Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
-        while (keys.hasNext()) {
-          SelectionKey key = keys.next();
-          keys.remove();
-          if (!key.isValid()) {
-            continue;
-          }
-          if (key.isAcceptable()) {
-            accept(now);
-          } else if (key.attachment() instanceof Connection connection) {
-            if (key.isReadable()) {
-              connection.onReadable(now);
-            } else if (key.isWritable()) {
-              connection.write(now);
-            }
-          }
+      while (running()) {
+        try {
+          step();
+        } catch (IOException | ClosedSelectorException e) {
+          throw e;
+        } catch (Throwable e) { // NOPMD: no failure may stop the server for good
+          errors.record(TelemetryErrors.METRICS_SCRAPE, e);
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -333,10 +465,58 @@ final class MetricsServer implements AutoCloseable {
     }
   }
 
+  /** One select and what it found; a failure closes only the connection it came from. */
+  private void step() throws IOException {
+    long wait = expire(System.nanoTime());
+    if (stopping) {
+      wait = Math.max(1, Math.min(wait == 0 ? Long.MAX_VALUE : wait, remainingMillis(stopBy)));
+    }
+    selector.select(wait);
+    runTasks();
+    long now = System.nanoTime();
+    Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
+    while (keys.hasNext()) {
+      SelectionKey key = keys.next();
+      keys.remove();
+      try {
+        handle(key, now);
+      } catch (Throwable e) { // NOPMD: an Error for one connection must not stop the others
+        if (key.attachment() instanceof Connection connection) {
+          connection.abort(e);
+        } else {
+          errors.record(TelemetryErrors.METRICS_SCRAPE, e);
+        }
+      }
+    }
+  }
+
+  private static long remainingMillis(long deadline) {
+    return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()) + 1);
+  }
+
+  private void handle(SelectionKey key, long now) {
+    if (!key.isValid()) {
+      return;
+    }
+    if (key.isAcceptable()) {
+      accept(now);
+    } else if (key.attachment() instanceof Connection connection) {
+      if (key.isReadable()) {
+        connection.onReadable(now);
+      } else if (key.isWritable()) {
+        connection.write(now);
+      }
+    }
+  }
+
   private void runTasks() {
     Runnable task;
     while ((task = tasks.poll()) != null) {
-      task.run();
+      try {
+        task.run();
+      } catch (Throwable e) { // NOPMD: a failed task must not stop the server
+        errors.record(TelemetryErrors.METRICS_SCRAPE, e);
+      }
     }
   }
 
@@ -363,6 +543,8 @@ final class MetricsServer implements AutoCloseable {
     next = Math.min(next, expire(reading, limits.headerTimeout(), now));
     next = Math.min(next, expire(idle, limits.idleTimeout(), now));
     next = Math.min(next, expire(writing, limits.writeTimeout(), now));
+    next = Math.min(next, expire(handling, handlingTimeoutNanos, now));
+    next = Math.min(next, checkProgress(now));
     next = Math.min(next, expire(draining, LINGER, now));
     if (acceptPaused) {
       next = Math.min(next, acceptPausedUntil - now);
@@ -374,16 +556,58 @@ final class MetricsServer implements AutoCloseable {
   }
 
   private long expire(LinkedHashSet<Connection> members, Duration timeout, long now) {
-    long timeoutNanos = timeout.toNanos();
+    return expire(members, timeout.toNanos(), now);
+  }
+
+  private long expire(LinkedHashSet<Connection> members, long timeoutNanos, long now) {
     while (!members.isEmpty()) {
       Connection first = members.iterator().next();
       long left = first.since + timeoutNanos - now;
       if (left > 0) {
         return left;
       }
-      first.expired();
+      try {
+        first.expired();
+      } catch (Throwable e) { // NOPMD: closing one connection must not stop the server
+        first.abort(e);
+      }
+      members.remove(first); // progress whatever happened
     }
     return Long.MAX_VALUE;
+  }
+
+  /**
+   * Closes responses read slower than the minimum rate after their first second (a client that asks
+   * and never reads would otherwise hold its connection and its response until the write deadline);
+   * returns the nanoseconds to the next check.
+   */
+  private long checkProgress(long now) {
+    int rate = limits.minWriteBytesPerSecond();
+    if (writing.isEmpty() || rate <= 0) {
+      return Long.MAX_VALUE;
+    }
+    if (now - nextProgressCheck < 0) {
+      return nextProgressCheck - now;
+    }
+    nextProgressCheck = now + PROGRESS_CHECK_NANOS;
+    for (Connection connection : new ArrayList<>(writing)) {
+      // Measured over each second: the socket buffers take the first megabytes at once.
+      long elapsed = now - connection.windowStart;
+      if (elapsed < SECOND_NANOS) {
+        continue;
+      }
+      long progress = connection.written - connection.windowWritten;
+      if (progress < rate * (elapsed / 1e9)) {
+        rejections.record(
+            ScrapeRejections.Reason.WRITE_TIMEOUT,
+            () -> "a client read " + progress + " bytes in " + elapsed / 1_000_000 + " ms");
+        connection.close();
+      } else {
+        connection.windowStart = now;
+        connection.windowWritten = connection.written;
+      }
+    }
+    return PROGRESS_CHECK_NANOS;
   }
 
   private void accept(long now) {
@@ -404,38 +628,67 @@ final class MetricsServer implements AutoCloseable {
       if (channel == null) {
         return;
       }
-      if (all.size() >= limits.maxConnections() && !makeRoom(now)) {
-        rejections.record(ScrapeRejections.Reason.CONNECTION_LIMIT);
-        closeQuietly(channel);
-        continue;
-      }
       try {
+        InetAddress remote = ((InetSocketAddress) channel.getRemoteAddress()).getAddress();
+        if (all.size() >= limits.maxConnections() && !makeRoom(now, remote)) {
+          rejections.record(ScrapeRejections.Reason.CONNECTION_LIMIT);
+          closeQuietly(channel);
+          continue;
+        }
         channel.configureBlocking(false);
-        Connection connection = new Connection(channel);
+        Connection connection = new Connection(channel, remote);
         connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
         all.add(connection);
+        perAddress.computeIfAbsent(remote, a -> new int[1])[0]++;
         openConnections = all.size();
         connection.enter(State.READING, now);
-      } catch (IOException e) {
+      } catch (Throwable e) { // NOPMD: an accept that fails must release its socket
         closeQuietly(channel);
+        if (!(e instanceof IOException)) {
+          errors.record(TelemetryErrors.METRICS_SCRAPE, e);
+        }
       }
     }
   }
 
+  private int connectionsFrom(InetAddress remote) {
+    int[] count = perAddress.get(remote);
+    return count == null ? 0 : count[0];
+  }
+
   /**
-   * Closes a connection that is only being drained, else the oldest head older than the grace, else
-   * the oldest idle connection; false when there is none of them.
+   * Closes one connection to make room for a new one from {@code remote}: one only being drained,
+   * else a head older than the grace, a response stalled longer than the grace, or an idle
+   * connection that has not had a successful answer, from the address holding the most connections,
+   * oldest first. An idle connection that was answered successfully (the scraper's kept-alive one)
+   * is never closed for a connection that has sent nothing. An address holding {@link
+   * Limits#maxConnectionsPerAddress} may only push out its own. False when none is found.
    */
-  private boolean makeRoom(long now) {
-    Connection victim = draining.isEmpty() ? null : draining.iterator().next();
-    if (victim == null && !reading.isEmpty()) {
-      Connection oldest = reading.iterator().next();
-      if (now - oldest.since > limits.evictionGrace().toNanos()) {
-        victim = oldest;
+  private boolean makeRoom(long now, InetAddress remote) {
+    boolean ownOnly = connectionsFrom(remote) >= limits.maxConnectionsPerAddress();
+    long grace = limits.evictionGrace().toNanos();
+    Connection victim = null;
+    int victimRank = Integer.MAX_VALUE;
+    int victimCount = 0;
+    for (Connection candidate : all) {
+      if (ownOnly && !candidate.remote.equals(remote)) {
+        continue;
       }
-    }
-    if (victim == null && !idle.isEmpty()) {
-      victim = idle.iterator().next();
+      int rank = candidate.evictionRank(now, grace);
+      if (rank < 0) {
+        continue;
+      }
+      int count = connectionsFrom(candidate.remote);
+      if (victim == null
+          || rank < victimRank
+          || (rank == victimRank
+              && (count > victimCount
+                  || (count == victimCount
+                      && candidate.stalledSince() - victim.stalledSince() < 0)))) {
+        victim = candidate;
+        victimRank = rank;
+        victimCount = count;
+      }
     }
     if (victim == null) {
       return false;
@@ -448,17 +701,55 @@ final class MetricsServer implements AutoCloseable {
   /** One client connection; all its fields belong to the selector thread. */
   private final class Connection {
     final SocketChannel channel;
+    final InetAddress remote;
     @Nullable SelectionKey key;
     State state = State.READING;
     long since;
     ByteBuffer in = ByteBuffer.allocate(FIRST_BUFFER);
     int scanned;
-    @Nullable ByteBuffer out;
+    ByteBuffer @Nullable [] out;
+    long outReserved;
     boolean closeAfterWrite;
+    boolean answering200;
+    boolean succeeded;
+    long written;
+    long lastProgress;
+    long windowStart;
+    long windowWritten;
     int drainedBytes;
 
-    Connection(SocketChannel channel) {
+    Connection(SocketChannel channel, InetAddress remote) {
       this.channel = channel;
+      this.remote = remote;
+    }
+
+    /**
+     * How readily this connection is closed to make room (lower first), or -1 when it is not: see
+     * {@link #makeRoom}.
+     */
+    int evictionRank(long now, long grace) {
+      return switch (state) {
+        case DRAINING -> 0;
+        case READING -> now - since > grace ? 1 : -1;
+        case WRITING -> now - lastProgress > grace ? 1 : -1;
+        case IDLE -> succeeded ? -1 : 1;
+        case HANDLING, CLOSED -> -1;
+      };
+    }
+
+    /** Since when this connection has made no progress (its head, or its response). */
+    long stalledSince() {
+      return state == State.WRITING ? lastProgress : since;
+    }
+
+    /** A failure that is not the client's: logged (rate-limited), and this connection closed. */
+    void abort(Throwable failure) {
+      errors.record(TelemetryErrors.METRICS_SCRAPE, failure);
+      try {
+        close();
+      } catch (Throwable e) { // NOPMD: the connection is gone either way
+        closeQuietly(channel);
+      }
     }
 
     void enter(State next, long now) {
@@ -480,7 +771,8 @@ final class MetricsServer implements AutoCloseable {
         case IDLE -> idle;
         case WRITING -> writing;
         case DRAINING -> draining;
-        case HANDLING, CLOSED -> null;
+        case HANDLING -> handling;
+        case CLOSED -> null;
       };
     }
 
@@ -493,6 +785,10 @@ final class MetricsServer implements AutoCloseable {
         case WRITING -> {
           rejections.record(ScrapeRejections.Reason.WRITE_TIMEOUT);
           close();
+        }
+        case HANDLING -> {
+          rejections.record(ScrapeRejections.Reason.TIMEOUT);
+          sendAndClose(HANDLING_TIMEOUT);
         }
         default -> close();
       }
@@ -604,56 +900,122 @@ final class MetricsServer implements AutoCloseable {
       }
     }
 
-    /** On a worker thread. */
+    /**
+     * On a worker thread. Always posts an answer (or a close) for the selector thread, whatever
+     * fails: a connection is never left waiting for a reply that will not come.
+     */
     private void serve(RequestHead head, long received, boolean closeAfter) {
       ServerExchange exchange = new ServerExchange(head, received);
+      Reply reply = null;
+      VirtualMachineError fatal = null;
       try {
         if (!"/metrics".equals(head.path)) {
           exchange.plainResponse(404, NOT_FOUND);
         } else {
           handler.handle(exchange);
         }
-      } catch (IOException | RuntimeException e) {
-        logger.debug("Answering a metrics request failed", e);
+        Response response = exchange.response;
+        if (response != null) {
+          reply = encode(response, closeAfter);
+        }
+      } catch (Throwable e) { // NOPMD: even an Error is answered, and the connection released
+        errors.record(TelemetryErrors.METRICS_SCRAPE, e);
+        reply = new Reply(new ByteBuffer[] {INTERNAL_ERROR.duplicate()}, 0, true, false);
+        if (e instanceof VirtualMachineError error) {
+          fatal = error;
+        }
+      } finally {
+        Reply answer = reply;
+        post(
+            () -> {
+              try {
+                respond(answer, System.nanoTime());
+              } catch (Throwable e) { // NOPMD: only this connection fails
+                abort(e);
+              }
+            });
       }
-      Response response = exchange.response;
-      post(
-          () -> {
-            if (response == null) {
-              close();
-            } else {
-              respond(response, closeAfter, System.nanoTime());
-            }
-          });
+      if (fatal != null) {
+        throw fatal; // the pool replaces the thread; the JVM's handler sees it
+      }
     }
 
-    void respond(Response response, boolean closeAfter, long now) {
-      if (state == State.CLOSED) {
+    /**
+     * Frames {@code response} without copying its body, within the bytes all responses may hold
+     * together; above them the client is answered {@code 503} at once.
+     */
+    private Reply encode(Response response, boolean closeAfter) {
+      byte[] start = response.start(closeAfter);
+      long size = start.length + (response.head ? 0 : (long) response.body.length);
+      long total = bufferedBytes.addAndGet(size);
+      if (total > limits.maxBufferedBytes() && total != size) {
+        bufferedBytes.addAndGet(-size);
+        rejections.record(
+            ScrapeRejections.Reason.BUFFER_LIMIT,
+            () -> (total - size) + " bytes of responses were waiting for their clients");
+        return new Reply(new ByteBuffer[] {BUFFERS_FULL.duplicate()}, 0, true, false);
+      }
+      ByteBuffer[] parts =
+          response.head
+              ? new ByteBuffer[] {ByteBuffer.wrap(start)}
+              : new ByteBuffer[] {
+                ByteBuffer.wrap(start), ByteBuffer.wrap(response.body, 0, response.bodyLength)
+              };
+      return new Reply(parts, size, closeAfter, response.status < 300);
+    }
+
+    void respond(@Nullable Reply reply, long now) {
+      if (state != State.HANDLING) {
+        // Cut off by its deadline or closed meanwhile.
+        if (reply != null) {
+          bufferedBytes.addAndGet(-reply.reserved());
+        }
         return;
       }
-      out = response.encode(closeAfter);
-      closeAfterWrite = closeAfter;
+      if (reply == null) {
+        close();
+        return;
+      }
+      out = reply.parts();
+      outReserved = reply.reserved();
+      closeAfterWrite = reply.closeAfter();
+      answering200 = reply.success();
+      written = 0;
+      lastProgress = now;
+      windowStart = now;
+      windowWritten = 0;
       enter(State.WRITING, now);
       write(now);
     }
 
+    /** An answer the selector thread makes itself (a short refusal). */
+    void respond(Response response, boolean closeAfter, long now) {
+      enter(State.HANDLING, now);
+      respond(encode(response, closeAfter), now);
+    }
+
     void write(long now) {
-      ByteBuffer pending = out;
+      ByteBuffer[] pending = out;
       if (pending == null || state != State.WRITING) {
         return;
       }
       try {
-        channel.write(pending);
+        long wrote = channel.write(pending);
+        if (wrote > 0) {
+          written += wrote;
+          lastProgress = now;
+        }
       } catch (IOException e) {
         close();
         return;
       }
-      if (pending.hasRemaining()) {
+      if (pending[pending.length - 1].hasRemaining()) {
         interest(SelectionKey.OP_WRITE);
         return;
       }
-      out = null;
-      if (closeAfterWrite) {
+      releaseOut();
+      succeeded = answering200;
+      if (closeAfterWrite || closed.get()) {
         linger(now);
         return;
       }
@@ -664,6 +1026,14 @@ final class MetricsServer implements AutoCloseable {
       } else {
         enter(State.IDLE, now);
         interest(SelectionKey.OP_READ);
+      }
+    }
+
+    private void releaseOut() {
+      out = null;
+      if (outReserved != 0) {
+        bufferedBytes.addAndGet(-outReserved);
+        outReserved = 0;
       }
     }
 
@@ -724,12 +1094,18 @@ final class MetricsServer implements AutoCloseable {
         return;
       }
       enter(State.CLOSED, System.nanoTime());
+      releaseOut();
       SelectionKey selectionKey = key;
       if (selectionKey != null) {
         selectionKey.cancel();
       }
       closeQuietly(channel);
-      all.remove(this);
+      if (all.remove(this)) {
+        int[] count = perAddress.get(remote);
+        if (count != null && --count[0] <= 0) {
+          perAddress.remove(remote);
+        }
+      }
       openConnections = all.size();
     }
   }
@@ -762,7 +1138,8 @@ final class MetricsServer implements AutoCloseable {
       return this;
     }
 
-    ByteBuffer encode(boolean closeAfter) {
+    /** The status line and header fields, up to and including the empty line. */
+    byte[] start(boolean closeAfter) {
       StringBuilder text = new StringBuilder(256);
       text.append("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
       text.append("Date: ").append(HttpDate.now()).append("\r\n");
@@ -778,14 +1155,7 @@ final class MetricsServer implements AutoCloseable {
         text.append("Connection: close\r\n");
       }
       text.append("\r\n");
-      byte[] start = text.toString().getBytes(StandardCharsets.ISO_8859_1);
-      int length = start.length + (head ? 0 : bodyLength);
-      ByteBuffer buffer = ByteBuffer.allocate(length);
-      buffer.put(start);
-      if (!head) {
-        buffer.put(body, 0, bodyLength);
-      }
-      return buffer.flip();
+      return text.toString().getBytes(StandardCharsets.ISO_8859_1);
     }
   }
 
@@ -907,15 +1277,24 @@ final class MetricsServer implements AutoCloseable {
     }
   }
 
+  /** What to write for one request; {@code reserved} bytes count in the buffered total. */
+  private record Reply(ByteBuffer[] parts, long reserved, boolean closeAfter, boolean success) {}
+
   /** A short plain-text answer, then the connection closes. */
   private static ByteBuffer plain(int status, String reason, String text) {
+    return plain(status, reason, "", text);
+  }
+
+  private static ByteBuffer plain(int status, String reason, String fields, String text) {
     byte[] body = text.getBytes(StandardCharsets.UTF_8);
     String head =
         "HTTP/1.1 "
             + status
             + " "
             + reason
-            + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
+            + "\r\n"
+            + fields
+            + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: "
             + body.length
             + "\r\nConnection: close\r\n\r\n";
     byte[] start = head.getBytes(StandardCharsets.ISO_8859_1);

@@ -12,7 +12,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The request line and header fields of one HTTP/1.x request, parsed strictly (RFC 9112): what the
  * standalone metrics server accepts. Anything it cannot read unambiguously (folded lines, a space
- * before a colon, a target not in origin form) is refused rather than guessed at.
+ * before a colon, control characters in a field value, two {@code Host} fields, a target neither in
+ * origin nor in absolute form) is refused rather than guessed at.
  */
 final class RequestHead {
   /** At most this many header fields; Prometheus sends about six. */
@@ -81,7 +82,11 @@ final class RequestHead {
     if (!version.equals("HTTP/1.1") && !version.equals("HTTP/1.0")) {
       throw new Malformed("only HTTP/1.1 and HTTP/1.0", false);
     }
-    if (!target.startsWith("/") || !visible(target)) {
+    if (!visible(target)) {
+      throw new Malformed("the target must be a path", false);
+    }
+    target = originForm(target);
+    if (!target.startsWith("/")) {
       throw new Malformed("the target must be a path", false);
     }
     int question = target.indexOf('?');
@@ -103,6 +108,10 @@ final class RequestHead {
         throw new Malformed("bad header field", false);
       }
       String value = line.substring(colon + 1).strip();
+      if (!fieldValue(value)) {
+        // A bare CR or NUL is read differently by different parsers: a smuggling vector.
+        throw new Malformed("a control character in a header field", false);
+      }
       fields
           .computeIfAbsent(
               line.substring(0, colon).toLowerCase(Locale.ROOT), k -> new ArrayList<>(1))
@@ -111,6 +120,9 @@ final class RequestHead {
     boolean http11 = version.equals("HTTP/1.1");
     if (http11 && !fields.containsKey("host")) {
       throw new Malformed("HTTP/1.1 requires Host", false);
+    }
+    if (fields.getOrDefault("host", List.of()).size() > 1) {
+      throw new Malformed("more than one Host", false);
     }
     return new RequestHead(method, path, query, http11, fields);
   }
@@ -161,6 +173,38 @@ final class RequestHead {
               || (c >= '0' && c <= '9')
               || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
       if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The path and query of an absolute-form target ({@code http://host/metrics}, which a server must
+   * accept, RFC 9112 3.2.2); the authority is ignored, as this server has a single origin.
+   */
+  private static String originForm(String target) {
+    int scheme = target.indexOf("://");
+    if (target.startsWith("/") || scheme <= 0) {
+      return target;
+    }
+    String name = target.substring(0, scheme).toLowerCase(Locale.ROOT);
+    if (!name.equals("http") && !name.equals("https")) {
+      return target;
+    }
+    int path = target.indexOf('/', scheme + 3);
+    int query = target.indexOf('?', scheme + 3);
+    if (path < 0 || (query >= 0 && query < path)) {
+      return query < 0 ? "/" : "/" + target.substring(query);
+    }
+    return target.substring(path);
+  }
+
+  /** Field content: visible characters, spaces and tabs only (RFC 9110 5.5). */
+  private static boolean fieldValue(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if ((c < ' ' && c != '\t') || c == 0x7f) {
         return false;
       }
     }

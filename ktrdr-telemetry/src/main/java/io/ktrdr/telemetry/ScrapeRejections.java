@@ -36,8 +36,12 @@ final class ScrapeRejections {
     HEADER_TOO_LARGE("header_too_large"),
     /** A request the standalone server does not accept (malformed, a body): {@code 400}, closed. */
     BAD_REQUEST("bad_request"),
-    /** A client that did not read its response by the write deadline: closed. */
-    WRITE_TIMEOUT("write_timeout");
+    /** A client that did not read its response by the write deadline, or too slowly: closed. */
+    WRITE_TIMEOUT("write_timeout"),
+    /**
+     * The standalone server held as many response bytes as allowed for slow clients: {@code 503}.
+     */
+    BUFFER_LIMIT("buffer_limit");
 
     private final String label;
 
@@ -122,6 +126,7 @@ final class ScrapeRejections {
       case HEADER_TOO_LARGE -> "a request head over the size limit was";
       case BAD_REQUEST -> "a malformed request or one with a body was";
       case WRITE_TIMEOUT -> "a client that did not read its response in time was";
+      case BUFFER_LIMIT -> "a scrape while too many responses waited for slow clients was";
     };
   }
 }

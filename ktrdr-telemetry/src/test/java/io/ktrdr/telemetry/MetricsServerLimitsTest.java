@@ -42,6 +42,8 @@ class MetricsServerLimitsTest {
         .serviceName("batch-job")
         .environment(env)
         .shutdownHook(false)
+        // A loaded machine may take long over 400 scrapes; past the budget they would be 503.
+        .metricsScrapeTimeout(Duration.ofSeconds(30))
         .build();
   }
 
@@ -160,9 +162,15 @@ class MetricsServerLimitsTest {
           cutAfterMillis.get(cutAfterMillis.size() - 1));
 
       assertThat(statuses).hasSize(SCRAPES).allSatisfy(s -> assertThat(s).isEqualTo(200));
-      assertThat(scrapesDone - scrapesStart)
-          .as("all scrapes answered long before the tricklers' deadline")
-          .isLessThan(TimeUnit.SECONDS.toNanos(8));
+      long firstCut =
+          tricklers.stream()
+              .mapToLong(t -> t.closed < 0 ? Long.MAX_VALUE : t.closed)
+              .min()
+              .orElseThrow();
+      assertThat(scrapesDone).as("all scrapes answered").isPositive();
+      assertThat(scrapesDone - firstCut)
+          .as("all scrapes answered before the tricklers were cut at their deadline")
+          .isNegative();
       assertThat(scrapes.get(0).get().body()).contains("target_info{");
       // Cut at the header deadline (10 s after connecting), however regularly they send.
       assertThat(cutAfterMillis)
@@ -245,7 +253,7 @@ class MetricsServerLimitsTest {
       assertThat(RawHttp.exchange(port, "GET /metrics HTTP/1.1\r\n\r\n"))
           .startsWith("HTTP/1.1 400 Bad Request\r\n")
           .endsWith("Bad request: HTTP/1.1 requires Host\n");
-      assertThat(RawHttp.exchange(port, "GET http://x/metrics HTTP/1.1\r\nHost: x\r\n\r\n"))
+      assertThat(RawHttp.exchange(port, "GET x/metrics HTTP/1.1\r\nHost: x\r\n\r\n"))
           .startsWith("HTTP/1.1 400 Bad Request\r\n");
       assertThat(
               RawHttp.exchange(
