@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ktrdr.app.testing.AppProcess;
 import io.ktrdr.app.testing.PrometheusProcess;
+import io.ktrdr.telemetry.testing.Await;
 import io.ktrdr.telemetry.testing.OtlpReceiver;
 import io.ktrdr.telemetry.testing.OtlpReceiver.ReceivedSpan;
 import java.net.http.HttpResponse;
@@ -17,7 +18,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
@@ -30,21 +30,6 @@ import tools.jackson.databind.JsonNode;
 class EdgeApiIT {
   private static final String CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
   private static final int REQUESTS = 2000;
-
-  private static void await(String what, BooleanSupplier condition, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
-  }
 
   @Test
   void callersNeitherSteerSamplingNorGiveTheApiTheirTraceId() throws Exception {
@@ -194,13 +179,13 @@ class EdgeApiIT {
     assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
     String id = json(started).get("operation_id").asString();
     JsonNode[] done = new JsonNode[1];
-    await(
+    Await.until(
         "the operation to complete",
+        Duration.ofSeconds(30),
         () -> {
           done[0] = json(send("GET", apiUrl + "/api/v1/operations/" + id, null));
           return done[0].get("status").asString().equals("completed");
-        },
-        Duration.ofSeconds(30));
+        });
     return done[0];
   }
 
@@ -225,8 +210,9 @@ class EdgeApiIT {
   }
 
   private static void awaitCluster(String apiUrl) {
-    await(
+    Await.until(
         "API ready and the worker registered",
+        Duration.ofSeconds(40),
         () -> {
           try {
             return send("GET", apiUrl + "/api/v1/health/ready", null).statusCode() == 200
@@ -234,7 +220,6 @@ class EdgeApiIT {
           } catch (RuntimeException notYet) {
             return false;
           }
-        },
-        Duration.ofSeconds(40));
+        });
   }
 }
