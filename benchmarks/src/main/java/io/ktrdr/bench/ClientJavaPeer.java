@@ -1,7 +1,7 @@
 package io.ktrdr.bench;
 
 import io.javalin.config.JavalinConfig;
-import io.ktrdr.telemetry.internal.HttpServerMetrics;
+import io.ktrdr.telemetry.internal.http.HttpServerMetrics;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;

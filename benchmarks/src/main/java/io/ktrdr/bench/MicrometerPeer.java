@@ -1,7 +1,7 @@
 package io.ktrdr.bench;
 
 import io.javalin.config.JavalinConfig;
-import io.ktrdr.telemetry.internal.HttpServerMetrics;
+import io.ktrdr.telemetry.internal.http.HttpServerMetrics;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

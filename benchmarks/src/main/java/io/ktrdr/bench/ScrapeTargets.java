@@ -2,7 +2,7 @@ package io.ktrdr.bench;
 
 import io.ktrdr.telemetry.HistogramMode;
 import io.ktrdr.telemetry.KtrdrTelemetry;
-import io.ktrdr.telemetry.internal.HttpServerMetrics;
+import io.ktrdr.telemetry.internal.http.HttpServerMetrics;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.exporter.prometheus.PrometheusMetricReader;
 import io.opentelemetry.sdk.OpenTelemetrySdk;

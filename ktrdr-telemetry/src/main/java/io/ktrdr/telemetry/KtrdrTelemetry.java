@@ -1,12 +1,16 @@
 package io.ktrdr.telemetry;
 
-import io.ktrdr.telemetry.internal.BatchProcessors;
-import io.ktrdr.telemetry.internal.ExportReporter;
-import io.ktrdr.telemetry.internal.InboundTraceContext;
-import io.ktrdr.telemetry.internal.ScrapeReader;
-import io.ktrdr.telemetry.internal.SdkErrors;
-import io.ktrdr.telemetry.internal.TelemetryErrors;
-import io.ktrdr.telemetry.internal.TraceKeeper;
+import io.ktrdr.telemetry.internal.errors.SdkErrors;
+import io.ktrdr.telemetry.internal.errors.TelemetryErrors;
+import io.ktrdr.telemetry.internal.export.BatchProcessors;
+import io.ktrdr.telemetry.internal.export.ExportReporter;
+import io.ktrdr.telemetry.internal.export.QuickExit;
+import io.ktrdr.telemetry.internal.metrics.HistogramSetup;
+import io.ktrdr.telemetry.internal.sampling.InboundTraceContext;
+import io.ktrdr.telemetry.internal.sampling.TraceKeeper;
+import io.ktrdr.telemetry.internal.scrape.MetricsServer;
+import io.ktrdr.telemetry.internal.scrape.ScrapeReader;
+import io.ktrdr.telemetry.internal.scrape.ScrapeRejections;
 import io.ktrdr.telemetry.operations.OperationTracker;
 import io.ktrdr.telemetry.tracing.KtrdrTracing;
 import io.opentelemetry.api.OpenTelemetry;
@@ -44,6 +48,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -187,8 +192,11 @@ public final class KtrdrTelemetry implements AutoCloseable {
     ScrapeReader reader = new ScrapeReader(options.metricsScrapeTimeout);
     HistogramSetup histograms =
         new HistogramSetup(
-            options.histogramMode,
-            options.histogramModeOverrides,
+            HistogramSetup.Mode.valueOf(options.histogramMode.name()),
+            options.histogramModeOverrides.entrySet().stream()
+                .collect(
+                    Collectors.toMap(
+                        Map.Entry::getKey, e -> HistogramSetup.Mode.valueOf(e.getValue().name()))),
             options.nativeHistogramMaxBuckets,
             options.nativeHistogramMaxScale);
     AtomicReference<Resource> finalResource = new AtomicReference<>(Resource.empty());
@@ -297,7 +305,8 @@ public final class KtrdrTelemetry implements AutoCloseable {
       try {
         server =
             MetricsServer.start(
-                handler,
+                new MetricsServer.Endpoint(
+                    handler::handle, handler.rejections(), handler.errors(), handler.budget()),
                 options.metricsServerHost,
                 options.metricsServerPort,
                 MetricsServer.Limits.defaults()

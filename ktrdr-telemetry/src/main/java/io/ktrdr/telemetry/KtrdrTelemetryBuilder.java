@@ -1,7 +1,8 @@
 package io.ktrdr.telemetry;
 
-import io.ktrdr.telemetry.internal.InboundTraceContext;
-import io.ktrdr.telemetry.internal.TraceKeeper;
+import io.ktrdr.telemetry.internal.sampling.InboundTraceContext;
+import io.ktrdr.telemetry.internal.sampling.TraceKeeper;
+import io.ktrdr.telemetry.internal.scrape.MetricsServer;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;

@@ -1,6 +1,11 @@
 package io.ktrdr.telemetry;
 
-import io.ktrdr.telemetry.internal.TelemetryErrors;
+import io.ktrdr.telemetry.internal.errors.TelemetryErrors;
+import io.ktrdr.telemetry.internal.scrape.BudgetedRequest;
+import io.ktrdr.telemetry.internal.scrape.ReceivedExchange;
+import io.ktrdr.telemetry.internal.scrape.ScrapeRejected;
+import io.ktrdr.telemetry.internal.scrape.ScrapeRejections;
+import io.ktrdr.telemetry.internal.scrape.SharedCollection;
 import io.prometheus.metrics.exporter.common.PrometheusHttpExchange;
 import io.prometheus.metrics.exporter.common.PrometheusHttpRequest;
 import io.prometheus.metrics.exporter.common.PrometheusHttpResponse;
@@ -12,7 +17,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Enumeration;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import org.jspecify.annotations.Nullable;
@@ -140,7 +144,8 @@ public final class MetricsHandler {
    * most the scrape's budget.
    */
   public void handle(PrometheusHttpExchange exchange) throws IOException {
-    long received = exchange instanceof Received timed ? timed.receivedNanos() : System.nanoTime();
+    long received =
+        exchange instanceof ReceivedExchange timed ? timed.receivedNanos() : System.nanoTime();
     PrometheusHttpRequest request = exchange.getRequest();
     String method = request.getMethod();
     boolean head = "HEAD".equals(method);
@@ -221,62 +226,6 @@ public final class MetricsHandler {
       }
     } finally {
       exchange.close();
-    }
-  }
-
-  /** An exchange whose request arrived before the handler ran (queued): its budget starts then. */
-  interface Received {
-    /** {@link System#nanoTime()} when the request was complete. */
-    long receivedNanos();
-  }
-
-  /** The request, carrying the time by which its collection must be done. */
-  static final class BudgetedRequest implements PrometheusHttpRequest {
-    private final PrometheusHttpRequest delegate;
-    private final long deadlineNanos;
-
-    BudgetedRequest(PrometheusHttpRequest delegate, long deadlineNanos) {
-      this.delegate = delegate;
-      this.deadlineNanos = deadlineNanos;
-    }
-
-    long deadlineNanos() {
-      return deadlineNanos;
-    }
-
-    @Override
-    public String getQueryString() {
-      return delegate.getQueryString();
-    }
-
-    @Override
-    public Enumeration<String> getHeaders(String name) {
-      return delegate.getHeaders(name);
-    }
-
-    @Override
-    public String getMethod() {
-      return delegate.getMethod();
-    }
-
-    @Override
-    public String getRequestPath() {
-      return delegate.getRequestPath();
-    }
-
-    @Override
-    public @Nullable String getHeader(String name) {
-      return delegate.getHeader(name);
-    }
-
-    @Override
-    public @Nullable String getParameter(String name) {
-      return delegate.getParameter(name);
-    }
-
-    @Override
-    public String @Nullable [] getParameterValues(String name) {
-      return delegate.getParameterValues(name);
     }
   }
 

@@ -3,8 +3,8 @@ package io.ktrdr.telemetry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import io.ktrdr.telemetry.internal.HttpServerMetrics;
-import io.ktrdr.telemetry.internal.TelemetryErrors;
+import io.ktrdr.telemetry.internal.errors.TelemetryErrors;
+import io.ktrdr.telemetry.internal.http.HttpServerMetrics;
 import io.ktrdr.telemetry.testing.LogCapture;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

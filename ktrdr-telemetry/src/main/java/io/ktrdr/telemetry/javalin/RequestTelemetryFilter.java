@@ -1,8 +1,8 @@
 package io.ktrdr.telemetry.javalin;
 
-import io.ktrdr.telemetry.internal.HttpServerMetrics;
-import io.ktrdr.telemetry.internal.InboundTraceContext;
-import io.ktrdr.telemetry.internal.TelemetryErrors;
+import io.ktrdr.telemetry.internal.errors.TelemetryErrors;
+import io.ktrdr.telemetry.internal.http.HttpServerMetrics;
+import io.ktrdr.telemetry.internal.sampling.InboundTraceContext;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.context.Context;

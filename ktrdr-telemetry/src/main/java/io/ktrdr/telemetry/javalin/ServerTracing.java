@@ -2,7 +2,7 @@ package io.ktrdr.telemetry.javalin;
 
 import static io.opentelemetry.semconv.HttpAttributes.HTTP_ROUTE;
 
-import io.ktrdr.telemetry.internal.HttpServerMetrics;
+import io.ktrdr.telemetry.internal.http.HttpServerMetrics;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;

@@ -1,7 +1,7 @@
 package io.ktrdr.telemetry.operations;
 
-import io.ktrdr.telemetry.internal.SdkErrors;
-import io.ktrdr.telemetry.internal.TelemetryErrors;
+import io.ktrdr.telemetry.internal.errors.SdkErrors;
+import io.ktrdr.telemetry.internal.errors.TelemetryErrors;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import io.ktrdr.telemetry.KtrdrTelemetry;
-import io.ktrdr.telemetry.internal.ExportReporter;
+import io.ktrdr.telemetry.internal.export.ExportReporter;
 import io.ktrdr.telemetry.javalin.TestApp;
 import io.ktrdr.telemetry.testing.Await;
 import io.ktrdr.telemetry.testing.HangingCollector;

@@ -3,7 +3,7 @@ package io.ktrdr.telemetry.tracing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import io.ktrdr.telemetry.internal.ExportReporter;
+import io.ktrdr.telemetry.internal.export.ExportReporter;
 import io.ktrdr.telemetry.javalin.TestApp;
 import io.ktrdr.telemetry.testing.Await;
 import io.ktrdr.telemetry.testing.HangingCollector;
