@@ -33,6 +33,6 @@ if [ -z "$jdk21" ]; then
 fi
 echo "test-examples: JDK for virtual threads: $jdk21"
 
-"${maven[@]}" -q install -DskipTests -Dspotless.check.skip=true -pl ktrdr-telemetry,ktrdr-telemetry-logback,ktrdr-telemetry-bom -am
+"${maven[@]}" -q install -DskipTests -Dspotless.check.skip=true -pl ktrdr-telemetry,ktrdr-telemetry-logback,ktrdr-telemetry-testing,ktrdr-telemetry-bom -am
 # --fail-at-end: every example runs and reports, even after one fails.
 "${maven[@]}" -f examples/pom.xml --fail-at-end verify "-Djdk21.home=$jdk21" "$@"

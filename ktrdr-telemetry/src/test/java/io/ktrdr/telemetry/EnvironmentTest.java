@@ -149,7 +149,7 @@ class EnvironmentTest {
     idle.close();
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(500));
 
-    try (HangingCollector collector = new HangingCollector()) {
+    try (HangingCollector collector = HangingCollector.start()) {
       KtrdrTelemetry pending =
           builder(Map.of("OTEL_BSP_SCHEDULE_DELAY", "60000"))
               .otlpEndpoint(collector.endpoint())

@@ -2,8 +2,8 @@ package io.ktrdr.telemetry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ktrdr.telemetry.fixtures.BlockingGauge;
 import io.ktrdr.telemetry.testing.Await;
-import io.ktrdr.telemetry.testing.BlockingGauge;
 import io.ktrdr.telemetry.testing.Http;
 import io.ktrdr.telemetry.testing.Scrape;
 import java.net.http.HttpRequest;

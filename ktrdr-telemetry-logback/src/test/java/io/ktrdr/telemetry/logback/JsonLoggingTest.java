@@ -8,7 +8,6 @@ import ch.qos.logback.classic.util.ContextInitializer;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.spi.AppenderAttachable;
 import io.ktrdr.telemetry.KtrdrTelemetry;
-import io.ktrdr.telemetry.javalin.TestApp;
 import io.ktrdr.telemetry.testing.Http;
 import io.ktrdr.telemetry.testing.OtlpReceiver;
 import io.ktrdr.telemetry.tracing.KtrdrTracing;
@@ -99,8 +98,8 @@ class JsonLoggingTest {
   void aLineWrittenInARequestCarriesItsTraceAndTheServiceContext() throws Exception {
     configure(null);
     try (OtlpReceiver receiver = OtlpReceiver.start();
-        TestApp app =
-            TestApp.start(
+        LoggingApp app =
+            LoggingApp.start(
                 builder ->
                     builder
                         .serviceName("ktrdr-api")
@@ -108,7 +107,6 @@ class JsonLoggingTest {
                         .deploymentEnvironment("staging")
                         .otlpEndpoint(receiver.endpoint())
                         .environment(Map.of("OTEL_BSP_SCHEDULE_DELAY", "50")),
-                plugin -> {},
                 (config, telemetry) ->
                     config.routes.get(
                         "/load/{symbol}",

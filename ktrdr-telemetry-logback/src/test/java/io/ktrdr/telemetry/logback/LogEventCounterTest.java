@@ -7,7 +7,6 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.classic.util.ContextInitializer;
 import ch.qos.logback.core.Appender;
-import io.ktrdr.telemetry.javalin.TestApp;
 import io.ktrdr.telemetry.logback.internal.LogEventCounter;
 import io.ktrdr.telemetry.testing.Http;
 import io.ktrdr.telemetry.testing.Scrape;
@@ -25,7 +24,7 @@ import org.slf4j.LoggerFactory;
 class LogEventCounterTest {
   private static final Logger logger = LoggerFactory.getLogger("io.ktrdr.test.Counted");
 
-  private static double count(TestApp app, String level) {
+  private static double count(LoggingApp app, String level) {
     return Scrape.parse(Http.get(app.url("/metrics")).body())
         .value("ktrdr_log_events_total", Map.of("level", level));
   }
@@ -41,7 +40,8 @@ class LogEventCounterTest {
 
   @Test
   void everyLevelIsCountedFromZeroWhateverTheApiAndDisabledCallsAreNot() {
-    try (TestApp app = TestApp.start(builder -> builder.serviceName("counted"), plugin -> {});
+    try (LoggingApp app =
+            LoggingApp.start(builder -> builder.serviceName("counted"), (config, telemetry) -> {});
         KtrdrLogback logging = KtrdrLogback.install(app.telemetry)) {
       for (String level : List.of("error", "warn", "info", "debug", "trace")) {
         assertThat(count(app, level)).as(level).isZero();
@@ -68,7 +68,8 @@ class LogEventCounterTest {
   @Test
   void closeRemovesTheAppenderAndTheSeriesAndAReconfigurationKeepsCounting() throws Exception {
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-    try (TestApp app = TestApp.start(builder -> builder.serviceName("counted"), plugin -> {})) {
+    try (LoggingApp app =
+        LoggingApp.start(builder -> builder.serviceName("counted"), (config, telemetry) -> {})) {
       KtrdrLogback logging = KtrdrLogback.install(app.telemetry);
       assertThat(rootAppenders()).contains("KTRDR_LOG_EVENTS");
 

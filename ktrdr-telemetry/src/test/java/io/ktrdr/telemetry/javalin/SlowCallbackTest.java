@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.javalin.Javalin;
 import io.ktrdr.telemetry.KtrdrTelemetry;
+import io.ktrdr.telemetry.fixtures.BlockingGauge;
 import io.ktrdr.telemetry.testing.Await;
-import io.ktrdr.telemetry.testing.BlockingGauge;
 import io.ktrdr.telemetry.testing.Http;
 import io.ktrdr.telemetry.testing.Scrape;
 import java.net.URI;

@@ -101,7 +101,7 @@ class CollectorFailureTest {
   @Test
   @Timeout(60)
   void aCollectorThatNeverAnswersIsReportedOncePerSignalAndCostsNothing() {
-    try (HangingCollector collector = new HangingCollector()) {
+    try (HangingCollector collector = HangingCollector.start()) {
       driveRequestsAndCheck(collector.endpoint());
       assertThat(collector.connections()).isPositive();
     }

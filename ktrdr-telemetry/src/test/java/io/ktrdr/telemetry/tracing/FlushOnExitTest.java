@@ -2,9 +2,9 @@ package io.ktrdr.telemetry.tracing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ktrdr.telemetry.fixtures.ShortLivedJob;
 import io.ktrdr.telemetry.testing.HangingCollector;
 import io.ktrdr.telemetry.testing.OtlpReceiver;
-import io.ktrdr.telemetry.testing.ShortLivedJob;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -98,7 +98,7 @@ class FlushOnExitTest {
   @ValueSource(strings = {"hook", "server"})
   void withACollectorThatNeverAnswersItExitsWithinTheShutdownTimeout(String mode) throws Exception {
     Duration shutdownTimeout = Duration.ofSeconds(2);
-    try (HangingCollector collector = new HangingCollector()) {
+    try (HangingCollector collector = HangingCollector.start()) {
       Run run = run(collector.endpoint(), mode, shutdownTimeout);
 
       assertThat(run.exitValue()).as(String.join("\n", run.output())).isZero();

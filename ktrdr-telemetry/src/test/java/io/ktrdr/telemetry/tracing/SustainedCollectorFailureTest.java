@@ -107,7 +107,7 @@ class SustainedCollectorFailureTest {
   @Test
   @Timeout(180)
   void aCollectorThatNeverAnswers() throws Exception {
-    try (HangingCollector collector = new HangingCollector()) {
+    try (HangingCollector collector = HangingCollector.start()) {
       check(collector.endpoint());
     }
   }

@@ -3,11 +3,11 @@ package io.ktrdr.examples.batch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ktrdr.examples.support.ExampleProcess;
-import io.ktrdr.examples.support.Http;
-import io.ktrdr.examples.support.OtlpReceiver;
-import io.ktrdr.examples.support.OtlpReceiver.ReceivedSpan;
-import io.ktrdr.examples.support.Ports;
-import io.ktrdr.examples.support.UnresponsiveCollector;
+import io.ktrdr.telemetry.testing.HangingCollector;
+import io.ktrdr.telemetry.testing.Http;
+import io.ktrdr.telemetry.testing.OtlpReceiver;
+import io.ktrdr.telemetry.testing.OtlpReceiver.ReceivedSpan;
+import io.ktrdr.telemetry.testing.Ports;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -81,7 +81,7 @@ class BatchJobExampleTest {
 
   @Test
   void exitsWithinTheShutdownTimeoutWhenTheCollectorNeverAnswers() throws IOException {
-    try (UnresponsiveCollector collector = UnresponsiveCollector.start()) {
+    try (HangingCollector collector = HangingCollector.start()) {
       runToExitAgainst(collector.endpoint());
     }
   }

@@ -1,6 +1,6 @@
 package io.ktrdr.examples.docs;
 
-import io.ktrdr.examples.support.Ports;
+import io.ktrdr.telemetry.testing.Ports;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

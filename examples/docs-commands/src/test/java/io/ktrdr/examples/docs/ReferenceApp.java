@@ -1,7 +1,7 @@
 package io.ktrdr.examples.docs;
 
-import io.ktrdr.examples.support.Deadline;
-import io.ktrdr.examples.support.Http;
+import io.ktrdr.telemetry.testing.Await;
+import io.ktrdr.telemetry.testing.Http;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * The reference app as the README runs it: {@code scripts/run.sh} (the API and both workers, and
@@ -45,25 +44,25 @@ final class ReferenceApp {
     running = ProcessGroup.start(List.of("bash", "scripts/run.sh"), root, ports.environment(), log);
     String api = "http://127.0.0.1:" + ports.api();
     try {
-      Deadline.await(
+      Await.until(
           "scripts/run.sh: the API ready and both workers registered",
           START,
           () -> {
             if (!running.isAlive()) {
               throw new AssertionError("scripts/run.sh ended before it was ready:\n" + logTail());
             }
-            try {
-              if (Http.get(api + "/api/v1/health/ready").statusCode() != 200) {
-                return Optional.empty();
-              }
-              HttpResponse<String> workers = Http.get(api + "/api/v1/workers");
-              boolean registered =
-                  workers.body().contains(":" + ports.backtestWorker())
-                      && workers.body().contains(":" + ports.trainingWorker());
-              return registered ? Optional.of(true) : Optional.empty();
-            } catch (UncheckedIOException notYet) {
-              return Optional.empty();
-            }
+            boolean ready =
+                Http.tryGet(api + "/api/v1/health/ready")
+                    .filter(response -> response.statusCode() == 200)
+                    .isPresent();
+            return ready
+                && Http.tryGet(api + "/api/v1/workers")
+                    .map(HttpResponse::body)
+                    .filter(
+                        body ->
+                            body.contains(":" + ports.backtestWorker())
+                                && body.contains(":" + ports.trainingWorker()))
+                    .isPresent();
           });
     } catch (AssertionError e) {
       throw new AssertionError(e.getMessage() + "\n--- scripts/run.sh output ---\n" + logTail(), e);

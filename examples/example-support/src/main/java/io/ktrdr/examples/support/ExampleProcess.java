@@ -1,5 +1,7 @@
 package io.ktrdr.examples.support;
 
+import io.ktrdr.telemetry.testing.Await;
+import io.ktrdr.telemetry.testing.Http;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -136,28 +138,30 @@ public final class ExampleProcess implements AutoCloseable {
 
   /** Waits for an output line that contains a match of {@code pattern}, and returns the match. */
   public Matcher awaitLine(Pattern pattern, Duration timeout) {
-    return Deadline.await(
-        "a line matching /" + pattern + "/ from " + mainClass + describe(),
-        timeout,
-        () -> {
-          for (String line : output()) {
-            Matcher matcher = pattern.matcher(line);
-            if (matcher.find()) {
-              return Optional.of(matcher);
-            }
-          }
-          if (!process.isAlive()) {
-            throw new AssertionError(
-                mainClass
-                    + " exited with "
-                    + process.exitValue()
-                    + " before printing /"
-                    + pattern
-                    + "/"
-                    + describe());
-          }
-          return Optional.empty();
-        });
+    return Await.value(
+            "a line matching /" + pattern + "/ from " + mainClass + describe(),
+            timeout,
+            () -> {
+              for (String line : output()) {
+                Matcher matcher = pattern.matcher(line);
+                if (matcher.find()) {
+                  return Optional.of(matcher);
+                }
+              }
+              if (!process.isAlive()) {
+                throw new AssertionError(
+                    mainClass
+                        + " exited with "
+                        + process.exitValue()
+                        + " before printing /"
+                        + pattern
+                        + "/"
+                        + describe());
+              }
+              return Optional.<Matcher>empty();
+            },
+            Optional::isPresent)
+        .get();
   }
 
   /**
@@ -165,7 +169,7 @@ public final class ExampleProcess implements AutoCloseable {
    * process ends first.
    */
   public void awaitHttpOk(String url, Duration timeout) {
-    Deadline.await(
+    Await.until(
         "GET " + url + " to answer 200" + describe(),
         timeout,
         () -> {
@@ -179,11 +183,7 @@ public final class ExampleProcess implements AutoCloseable {
                     + " answered"
                     + describe());
           }
-          try {
-            return Http.get(url).statusCode() == 200 ? Optional.of(true) : Optional.empty();
-          } catch (UncheckedIOException notYet) {
-            return Optional.empty();
-          }
+          return Http.tryGet(url).filter(response -> response.statusCode() == 200).isPresent();
         });
   }
 

@@ -3,9 +3,9 @@ package io.ktrdr.examples.javalinvt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ktrdr.examples.support.ExampleProcess;
-import io.ktrdr.examples.support.Http;
-import io.ktrdr.examples.support.OtlpReceiver;
-import io.ktrdr.examples.support.OtlpReceiver.ReceivedSpan;
+import io.ktrdr.telemetry.testing.Http;
+import io.ktrdr.telemetry.testing.OtlpReceiver;
+import io.ktrdr.telemetry.testing.OtlpReceiver.ReceivedSpan;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -92,9 +92,8 @@ class JavalinVirtualThreadsExampleTest {
 
       List<ReceivedSpan> spans =
           receiver.awaitSpans(
-              "(server and load_item spans of every request)",
-              2 * REQUESTS,
               span -> span.name().equals("GET " + ROUTE) || span.name().equals("load_item"),
+              2 * REQUESTS,
               TIMEOUT);
       for (Sent request : sent) {
         ReceivedSpan server = only(spans, "GET " + ROUTE, request.traceId());

@@ -3,8 +3,8 @@ package io.ktrdr.examples.log4j2;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ktrdr.examples.support.ExampleProcess;
-import io.ktrdr.examples.support.OtlpReceiver;
-import io.ktrdr.examples.support.OtlpReceiver.ReceivedSpan;
+import io.ktrdr.telemetry.testing.OtlpReceiver;
+import io.ktrdr.telemetry.testing.OtlpReceiver.ReceivedSpan;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -79,10 +79,7 @@ class Log4j2ExampleTest {
                           "no line matching /" + WORK_LINE + "/ in the output:\n" + all));
       List<ReceivedSpan> spans =
           receiver.awaitSpans(
-              "named import_prices",
-              1,
-              span -> span.name().equals("import_prices"),
-              Duration.ofSeconds(10));
+              span -> span.name().equals("import_prices"), 1, Duration.ofSeconds(10));
       ReceivedSpan span = spans.get(0);
       assertThat(span.serviceName()).isEqualTo("log4j2-example");
       assertThat(work.group(1)).as("trace_id in the log line").isEqualTo(span.traceId());

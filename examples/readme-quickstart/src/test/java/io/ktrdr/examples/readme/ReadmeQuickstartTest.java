@@ -3,10 +3,10 @@ package io.ktrdr.examples.readme;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ktrdr.examples.support.ExampleProcess;
-import io.ktrdr.examples.support.Http;
-import io.ktrdr.examples.support.OtlpReceiver;
-import io.ktrdr.examples.support.OtlpReceiver.ReceivedSpan;
-import io.ktrdr.examples.support.Ports;
+import io.ktrdr.telemetry.testing.Http;
+import io.ktrdr.telemetry.testing.OtlpReceiver;
+import io.ktrdr.telemetry.testing.OtlpReceiver.ReceivedSpan;
+import io.ktrdr.telemetry.testing.Ports;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -101,10 +101,7 @@ class ReadmeQuickstartTest {
 
       List<ReceivedSpan> spans =
           receiver.awaitSpans(
-              "named GET " + route,
-              1,
-              span -> span.name().equals("GET " + route),
-              Duration.ofSeconds(30));
+              span -> span.name().equals("GET " + route), 1, Duration.ofSeconds(30));
       assertThat(spans.get(0).kind()).isEqualTo("SERVER");
     }
   }

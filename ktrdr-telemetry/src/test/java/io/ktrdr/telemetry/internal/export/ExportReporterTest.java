@@ -157,8 +157,9 @@ class ExportReporterTest {
         reporter.retryPolicy().getRetryExceptionPredicate();
     assertThat(retry.test(new java.net.ConnectException("refused"))).isTrue();
     assertThat(retry.test(new java.net.SocketTimeoutException("read"))).isTrue();
-    assertThat(retry.test(new IOException("Read TIMEOUT"))).isTrue();
-    assertThat(retry.test(new IOException("broken pipe"))).isFalse();
+    assertThat(retry.test(new java.net.SocketException("Connection reset"))).isTrue();
+    assertThat(retry.test(new java.io.InterruptedIOException("timeout"))).isFalse();
+    assertThat(retry.test(new IOException("unexpected end of stream"))).isFalse();
     assertThat(retry.test(new IOException())).isFalse();
     assertThat(reporter.retryPolicy().getMaxAttempts())
         .isEqualTo(io.opentelemetry.sdk.common.export.RetryPolicy.getDefault().getMaxAttempts());

@@ -2,7 +2,7 @@ package io.ktrdr.telemetry.internal.scrape;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ktrdr.telemetry.testing.BlockingGauge;
+import io.ktrdr.telemetry.fixtures.BlockingGauge;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.DoubleHistogram;

@@ -32,21 +32,42 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * An OTLP/HTTP receiver on loopback for tests: accepts {@code POST /v1/traces} and {@code /v1/logs}
- * (and {@code /otlp/v1/logs}, Loki's native OTLP path), decodes the real protobuf payloads, and
- * keeps what arrived.
+ * (and {@code /otlp/v1/logs}, Loki's native OTLP path; {@code /v1/metrics} is accepted and
+ * discarded), decodes the real protobuf payloads (gzip or not), and keeps what arrived.
+ *
+ * <pre>{@code
+ * try (OtlpReceiver receiver = OtlpReceiver.start()) {
+ *   // start the service with OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint()
+ *   ReceivedSpan span = receiver.awaitSpan("GET /items/{id}");
+ *   assertThat(span.attribute("http.route")).isEqualTo("/items/{id}");
+ * }
+ * }</pre>
  */
 public final class OtlpReceiver implements AutoCloseable {
 
   /** One received span with its resource's attributes. */
   public record ReceivedSpan(Span span, Map<String, String> resource, String scope) {
+    /** The span's name. */
     public String name() {
       return span.getName();
     }
 
+    /** The {@code service.name} of the span's resource, or the empty string. */
+    public String serviceName() {
+      return resource.getOrDefault("service.name", "");
+    }
+
+    /** The span kind without its prefix: {@code SERVER}, {@code CLIENT}, {@code INTERNAL}, ... */
+    public String kind() {
+      return span.getKind().name().replace("SPAN_KIND_", "");
+    }
+
+    /** The trace id in lower-case hex. */
     public String traceId() {
       return HexFormat.of().formatHex(span.getTraceId().toByteArray());
     }
 
+    /** The span id in lower-case hex. */
     public String spanId() {
       return HexFormat.of().formatHex(span.getSpanId().toByteArray());
     }
@@ -56,10 +77,12 @@ public final class OtlpReceiver implements AutoCloseable {
       return HexFormat.of().formatHex(span.getParentSpanId().toByteArray());
     }
 
+    /** The span's attributes, values as text. */
     public Map<String, String> attributes() {
       return toMap(span.getAttributesList());
     }
 
+    /** One attribute of the span, or null. */
     public String attribute(String key) {
       return attributes().get(key);
     }
@@ -71,18 +94,22 @@ public final class OtlpReceiver implements AutoCloseable {
    */
   public record ReceivedLog(
       LogRecord log, Map<String, String> resource, String scope, String path) {
+    /** The record's body, if it is a string. */
     public String body() {
       return log.getBody().getStringValue();
     }
 
+    /** The trace id in lower-case hex, empty when the record has none. */
     public String traceId() {
       return HexFormat.of().formatHex(log.getTraceId().toByteArray());
     }
 
+    /** The span id in lower-case hex, empty when the record has none. */
     public String spanId() {
       return HexFormat.of().formatHex(log.getSpanId().toByteArray());
     }
 
+    /** The record's attributes, values as text. */
     public Map<String, String> attributes() {
       return toMap(log.getAttributesList());
     }
@@ -169,6 +196,7 @@ public final class OtlpReceiver implements AutoCloseable {
     }
   }
 
+  /** OTLP attributes as a map, values as text (strings, numbers, booleans; others as protobuf). */
   public static Map<String, String> toMap(List<KeyValue> attributes) {
     Map<String, String> map = new LinkedHashMap<>();
     for (KeyValue kv : attributes) {
@@ -192,35 +220,26 @@ public final class OtlpReceiver implements AutoCloseable {
     }
   }
 
+  /** The spans received so far, in arrival order. */
   public List<ReceivedSpan> spans() {
     return new ArrayList<>(spans);
   }
 
+  /** The log records received so far, in arrival order. */
   public List<ReceivedLog> logs() {
     return new ArrayList<>(logs);
   }
 
-  /** Waits until at least one span matches, at most {@code timeout}; returns the matches. */
+  /**
+   * Waits until at least {@code count} received spans match, at most {@code timeout}; returns the
+   * matches (at least {@code count}). Fails naming every span received so far.
+   */
   public List<ReceivedSpan> awaitSpans(Predicate<ReceivedSpan> match, int count, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      List<ReceivedSpan> found = spans.stream().filter(match).collect(Collectors.toList());
-      if (found.size() >= count) {
-        return found;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(
-            "expected "
-                + count
-                + " matching spans within "
-                + timeout
-                + ", got "
-                + found.size()
-                + "; all spans: "
-                + spans.stream().map(ReceivedSpan::name).collect(Collectors.toList()));
-      }
-      sleep();
-    }
+    return Await.value(
+        count + " matching span(s); received so far: " + new SpanNames(spans),
+        timeout,
+        () -> spans.stream().filter(match).collect(Collectors.toList()),
+        found -> found.size() >= count);
   }
 
   /** The first span named {@code name}, waiting at most 10 seconds. */
@@ -228,28 +247,26 @@ public final class OtlpReceiver implements AutoCloseable {
     return awaitSpans(s -> s.name().equals(name), 1, Duration.ofSeconds(10)).get(0);
   }
 
-  /** Waits for log records that match. */
+  /** Waits until at least one received log record matches, at most {@code timeout}. */
   public List<ReceivedLog> awaitLogs(Predicate<ReceivedLog> match, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      List<ReceivedLog> found = logs.stream().filter(match).collect(Collectors.toList());
-      if (!found.isEmpty()) {
-        return found;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(
-            "no matching log record within " + timeout + "; got " + logs.size());
-      }
-      sleep();
-    }
+    return Await.value(
+        "a matching log record",
+        timeout,
+        () -> logs.stream().filter(match).collect(Collectors.toList()),
+        found -> !found.isEmpty());
   }
 
-  private static void sleep() {
-    try {
-      Thread.sleep(25);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
+  /** The names of the spans received, read when a failure message is built. */
+  private static final class SpanNames {
+    private final List<ReceivedSpan> spans;
+
+    SpanNames(List<ReceivedSpan> spans) {
+      this.spans = spans;
+    }
+
+    @Override
+    public String toString() {
+      return spans.stream().map(ReceivedSpan::name).collect(Collectors.toList()).toString();
     }
   }
 

@@ -11,10 +11,17 @@ import java.util.stream.Collectors;
 /**
  * A parsed Prometheus text-format (0.0.4) or OpenMetrics scrape, for assertions. Fails loudly on a
  * line it cannot read, so a malformed exposition fails the test.
+ *
+ * <pre>{@code
+ * Scrape scrape = Scrape.parse(Http.get(base + "/metrics").body());
+ * assertThat(scrape.value("http_server_request_duration_seconds_count", Map.of("http_route", "/items/{id}")))
+ *     .isEqualTo(1);
+ * }</pre>
  */
 public final class Scrape {
   /** One sample line. */
   public record Sample(String name, Map<String, String> labels, double value, String exemplar) {
+    /** One label's value, or null. */
     public String label(String key) {
       return labels.get(key);
     }
@@ -28,6 +35,7 @@ public final class Scrape {
     this.types = types;
   }
 
+  /** Parses a scrape's body; a family declared twice or an unreadable line is an error. */
   public static Scrape parse(String body) {
     List<Sample> samples = new ArrayList<>();
     Map<String, String> types = new LinkedHashMap<>();
@@ -125,18 +133,22 @@ public final class Scrape {
     }
   }
 
+  /** Every sample, in the order of the body. */
   public List<Sample> samples() {
     return samples;
   }
 
+  /** The declared type of each family ({@code # TYPE} lines), by family name. */
   public Map<String, String> types() {
     return types;
   }
 
+  /** The samples named {@code name} (with its suffix: {@code _bucket}, {@code _count}, ...). */
   public List<Sample> samples(String name) {
     return samples.stream().filter(s -> s.name().equals(name)).collect(Collectors.toList());
   }
 
+  /** The samples named {@code name} that {@code filter} accepts. */
   public List<Sample> samples(String name, Predicate<Sample> filter) {
     return samples(name).stream().filter(filter).collect(Collectors.toList());
   }

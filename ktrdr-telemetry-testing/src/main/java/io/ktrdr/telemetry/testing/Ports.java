@@ -1,11 +1,18 @@
-package io.ktrdr.examples.support;
+package io.ktrdr.telemetry.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 
-/** Loopback ports for examples that take their port from configuration, not from port 0. */
+/**
+ * Loopback ports for a process that takes its port from configuration instead of binding port 0.
+ *
+ * <pre>{@code
+ * int metricsPort = Ports.free();
+ * // start the service with KTRDR_METRICS_PORT=metricsPort
+ * }</pre>
+ */
 public final class Ports {
   private Ports() {}
 

@@ -9,20 +9,23 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A collector that accepts connections and never answers: the worst case for an exporter, which
- * must time out instead of hanging the application.
+ * A collector that is up but never answers: it accepts connections on a loopback port and holds
+ * them without reading or writing, as a hung collector or a black-holed proxy would. The worst case
+ * for an exporter, which must time out instead of hanging the application.
+ *
+ * <pre>{@code
+ * try (HangingCollector collector = HangingCollector.start()) {
+ *   // start the service with OTEL_EXPORTER_OTLP_ENDPOINT=collector.endpoint(); requests must stay fast
+ * }
+ * }</pre>
  */
 public final class HangingCollector implements AutoCloseable {
   private final ServerSocket socket;
   private final List<Socket> accepted = new CopyOnWriteArrayList<>();
   private final Thread acceptor;
 
-  public HangingCollector() {
-    try {
-      socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+  private HangingCollector(ServerSocket socket) {
+    this.socket = socket;
     acceptor =
         new Thread(
             () -> {
@@ -39,6 +42,16 @@ public final class HangingCollector implements AutoCloseable {
     acceptor.start();
   }
 
+  /** Starts accepting on a free loopback port. */
+  public static HangingCollector start() {
+    try {
+      return new HangingCollector(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot open a loopback socket", e);
+    }
+  }
+
+  /** The base URL to give as {@code OTEL_EXPORTER_OTLP_ENDPOINT}. */
   public String endpoint() {
     return "http://127.0.0.1:" + socket.getLocalPort();
   }
@@ -50,11 +63,7 @@ public final class HangingCollector implements AutoCloseable {
 
   /** An endpoint where nothing listens: connections are refused. */
   public static String closedEndpoint() {
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return "http://127.0.0.1:" + free.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return "http://127.0.0.1:" + Ports.free();
   }
 
   @Override
