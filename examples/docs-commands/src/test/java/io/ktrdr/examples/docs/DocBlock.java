@@ -37,6 +37,15 @@ record DocBlock(
 
   /** README.md and every {@code docs/*.md}, in that order, files sorted by name. */
   static List<DocBlock> readAll(Path root) {
+    List<DocBlock> blocks = new ArrayList<>();
+    for (Path file : files(root)) {
+      blocks.addAll(read(root, file));
+    }
+    return blocks;
+  }
+
+  /** The files the docs tests read: README.md, then every {@code docs/*.md} sorted by name. */
+  static List<Path> files(Path root) {
     List<Path> files = new ArrayList<>();
     files.add(root.resolve("README.md"));
     try (Stream<Path> docs = Files.list(root.resolve("docs"))) {
@@ -44,11 +53,7 @@ record DocBlock(
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    List<DocBlock> blocks = new ArrayList<>();
-    for (Path file : files) {
-      blocks.addAll(read(root, file));
-    }
-    return blocks;
+    return files;
   }
 
   static List<DocBlock> read(Path root, Path file) {

@@ -58,11 +58,7 @@ class DocsCommandsTest {
 
   @TestFactory
   Stream<DynamicTest> everyShellBlockInTheDocsWorks() throws IOException {
-    Path jar = ROOT.resolve("ktrdr-app/target/ktrdr-app.jar");
-    assertThat(jar)
-        .as(
-            "the reference app's jar; build it with ./mvnw -B -ntp package -DskipTests -pl ktrdr-app -am")
-        .isRegularFile();
+    ReferenceApp.assertBuilt(ROOT);
     Files.createDirectories(WORK);
     List<DocBlock> blocks = DocBlock.readAll(ROOT);
     assertThat(blocks).as("shell blocks in README.md and docs/").isNotEmpty();

@@ -69,6 +69,17 @@ final class ReferenceApp {
     }
   }
 
+  /** Fails, saying how to build it, when the app's jar is missing. */
+  static void assertBuilt(Path root) {
+    Path jar = root.resolve("ktrdr-app/target/ktrdr-app.jar");
+    if (!Files.isRegularFile(jar)) {
+      throw new AssertionError(
+          jar
+              + " is missing: the reference app's jar; build it with"
+              + " ./mvnw -B -ntp package -DskipTests -pl ktrdr-app -am");
+    }
+  }
+
   void stop() throws InterruptedException {
     if (running != null) {
       running.stop();
