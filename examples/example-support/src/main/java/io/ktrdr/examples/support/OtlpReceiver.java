@@ -3,9 +3,14 @@ package io.ktrdr.examples.support;
 import com.google.protobuf.ByteString;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.logs.v1.LogRecord;
+import io.opentelemetry.proto.logs.v1.ResourceLogs;
+import io.opentelemetry.proto.logs.v1.ScopeLogs;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
@@ -26,9 +31,10 @@ import java.util.stream.Collectors;
 import java.util.zip.GZIPInputStream;
 
 /**
- * A minimal OTLP/HTTP trace receiver on {@code 127.0.0.1} and a free port: it decodes {@code POST
- * /v1/traces} ({@code application/x-protobuf}, optionally gzip) and keeps the spans. Point an
- * example at {@link #endpoint()} through {@code OTEL_EXPORTER_OTLP_ENDPOINT}.
+ * A minimal OTLP/HTTP receiver on {@code 127.0.0.1} and a free port: it decodes {@code POST
+ * /v1/traces} and {@code POST /v1/logs} ({@code application/x-protobuf}, optionally gzip) and keeps
+ * the spans and log records. Point an example at {@link #endpoint()} through {@code
+ * OTEL_EXPORTER_OTLP_ENDPOINT}.
  */
 public final class OtlpReceiver implements AutoCloseable {
   /** A received span, ids in lower-case hex (parent empty for a root span). */
@@ -41,10 +47,15 @@ public final class OtlpReceiver implements AutoCloseable {
       String parentSpanId,
       Map<String, String> attributes) {}
 
+  /** A received log record: its body as text, ids in lower-case hex (empty outside a span). */
+  public record ReceivedLogRecord(
+      String serviceName, String severityText, String body, String traceId, String spanId) {}
+
   private static final HexFormat HEX = HexFormat.of();
 
   private final HttpServer server;
   private final List<ReceivedSpan> spans = new ArrayList<>();
+  private final List<ReceivedLogRecord> logRecords = new ArrayList<>();
 
   private OtlpReceiver(HttpServer server) {
     this.server = server;
@@ -56,6 +67,7 @@ public final class OtlpReceiver implements AutoCloseable {
       HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
       OtlpReceiver receiver = new OtlpReceiver(server);
       server.createContext("/v1/traces", receiver::receive);
+      server.createContext("/v1/logs", receiver::receiveLogs);
       server.start();
       return receiver;
     } catch (IOException e) {
@@ -74,11 +86,7 @@ public final class OtlpReceiver implements AutoCloseable {
         exchange.sendResponseHeaders(405, -1);
         return;
       }
-      InputStream body = exchange.getRequestBody();
-      if ("gzip".equalsIgnoreCase(exchange.getRequestHeaders().getFirst("Content-Encoding"))) {
-        body = new GZIPInputStream(body);
-      }
-      ExportTraceServiceRequest request = ExportTraceServiceRequest.parseFrom(body);
+      ExportTraceServiceRequest request = ExportTraceServiceRequest.parseFrom(body(exchange));
       List<ReceivedSpan> received = new ArrayList<>();
       for (ResourceSpans resourceSpans : request.getResourceSpansList()) {
         String service =
@@ -101,12 +109,54 @@ public final class OtlpReceiver implements AutoCloseable {
       synchronized (spans) {
         spans.addAll(received);
       }
-      byte[] response = ExportTraceServiceResponse.getDefaultInstance().toByteArray();
-      exchange.getResponseHeaders().set("Content-Type", "application/x-protobuf");
-      exchange.sendResponseHeaders(200, response.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(response);
+      respond(exchange, ExportTraceServiceResponse.getDefaultInstance().toByteArray());
+    }
+  }
+
+  private void receiveLogs(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      if (!"POST".equals(exchange.getRequestMethod())) {
+        exchange.sendResponseHeaders(405, -1);
+        return;
       }
+      ExportLogsServiceRequest request = ExportLogsServiceRequest.parseFrom(body(exchange));
+      List<ReceivedLogRecord> received = new ArrayList<>();
+      for (ResourceLogs resourceLogs : request.getResourceLogsList()) {
+        String service =
+            attributes(resourceLogs.getResource().getAttributesList())
+                .getOrDefault("service.name", "");
+        for (ScopeLogs scopeLogs : resourceLogs.getScopeLogsList()) {
+          for (LogRecord record : scopeLogs.getLogRecordsList()) {
+            received.add(
+                new ReceivedLogRecord(
+                    service,
+                    record.getSeverityText(),
+                    record.getBody().getStringValue(),
+                    hex(record.getTraceId()),
+                    hex(record.getSpanId())));
+          }
+        }
+      }
+      synchronized (logRecords) {
+        logRecords.addAll(received);
+      }
+      respond(exchange, ExportLogsServiceResponse.getDefaultInstance().toByteArray());
+    }
+  }
+
+  private static InputStream body(HttpExchange exchange) throws IOException {
+    InputStream body = exchange.getRequestBody();
+    if ("gzip".equalsIgnoreCase(exchange.getRequestHeaders().getFirst("Content-Encoding"))) {
+      body = new GZIPInputStream(body);
+    }
+    return body;
+  }
+
+  private static void respond(HttpExchange exchange, byte[] response) throws IOException {
+    exchange.getResponseHeaders().set("Content-Type", "application/x-protobuf");
+    exchange.sendResponseHeaders(200, response.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(response);
     }
   }
 
@@ -147,6 +197,25 @@ public final class OtlpReceiver implements AutoCloseable {
         () -> {
           List<ReceivedSpan> matching = spans().stream().filter(filter).toList();
           return matching.size() >= count ? Optional.of(matching) : Optional.empty();
+        });
+  }
+
+  /** The log records received so far. */
+  public List<ReceivedLogRecord> logRecords() {
+    synchronized (logRecords) {
+      return List.copyOf(logRecords);
+    }
+  }
+
+  /** Waits until at least one received log record matches {@code filter}, and returns them. */
+  public List<ReceivedLogRecord> awaitLogRecords(
+      String what, Predicate<ReceivedLogRecord> filter, Duration timeout) {
+    return Deadline.await(
+        "a log record " + what,
+        timeout,
+        () -> {
+          List<ReceivedLogRecord> matching = logRecords().stream().filter(filter).toList();
+          return matching.isEmpty() ? Optional.empty() : Optional.of(matching);
         });
   }
 
