@@ -84,6 +84,17 @@ start backtest-worker KTRDR_ROLE=worker KTRDR_WORKER_TYPE=backtesting KTRDR_PORT
 start training-worker KTRDR_ROLE=worker KTRDR_WORKER_TYPE=training KTRDR_PORT="$training_port" \
   KTRDR_WORKER_ID="${KTRDR_TRAINING_WORKER_ID:-training-worker-1}" KTRDR_API_URL="http://127.0.0.1:$api_port"
 
+# Wait until the API answers HTTP (the JVMs take a few seconds): only then is it worth announcing,
+# and only then can Prometheus discover the workers from it without a failed first refresh.
+api_pid=${pids[0]}
+until curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$api_port/api/v1/health"; do
+  if ! kill -0 "$api_pid" 2>/dev/null; then
+    echo "run: the API exited before it answered; its [api] lines above say why" >&2
+    exit 1
+  fi
+  sleep 0.5
+done
+
 if ! command -v prometheus >/dev/null 2>&1; then
   echo "run: no prometheus binary; install one (apt-get install prometheus) to also start Prometheus"
 elif busy "$prometheus_port"; then

@@ -15,10 +15,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one place that reads the environment for the library. It validates every {@code KTRDR_*} key
- * the library reads and every {@code OTEL_*} key it honours (others are named in a warning and
- * ignored), applies the {@code KTRDR_*} ones through builder setters (so the builder stays the
- * single source of truth) and hands the {@code OTEL_*} ones to OpenTelemetry's autoconfigure as its
- * whole configuration.
+ * the library reads (ktrdr-telemetry-logback validates its own, {@link #LOGBACK_KEYS}) and every
+ * {@code OTEL_*} key it honours (others are named in a warning and ignored), applies the {@code
+ * KTRDR_*} ones through builder setters (so the builder stays the single source of truth) and hands
+ * the {@code OTEL_*} ones to OpenTelemetry's autoconfigure as its whole configuration.
  */
 final class EnvironmentLayer {
   private static final Logger logger = LoggerFactory.getLogger(EnvironmentLayer.class);
@@ -72,8 +72,6 @@ final class EnvironmentLayer {
           METRICS_PORT,
           TRACING_ENABLED,
           WORKER_ID,
-          LOG_FORMAT,
-          LOG_LEVEL,
           LOGS_OTLP_ENABLED,
           HISTOGRAM_MODE,
           HISTOGRAM_MODE_OVERRIDES,
@@ -88,6 +86,13 @@ final class EnvironmentLayer {
           TRACES_INBOUND_BAGGAGE_MAX_BYTES,
           TRACES_INBOUND_TRACESTATE_MAX_ENTRIES,
           TRACES_INBOUND_TRACESTATE_MAX_CHARS);
+
+  /**
+   * {@code KTRDR_*} keys read and validated by ktrdr-telemetry-logback ({@code KtrdrLogback} and
+   * its shipped configuration), not by this library: known here only so that they are not taken for
+   * misspelt library keys.
+   */
+  static final List<String> LOGBACK_KEYS = List.of(LOG_FORMAT, LOG_LEVEL);
 
   /** {@code OTEL_*} keys honoured as they are named. */
   static final List<String> OTEL_KEYS =
@@ -175,9 +180,6 @@ final class EnvironmentLayer {
             "an integer 1-" + KtrdrTelemetryBuilder.MAX_TRACES_BUFFER_SPANS)
         .ifPresent(builder::tracesBufferMaxSpans);
     inbound(env, builder);
-    // Read by ktrdr-telemetry-logback's configuration; validated here so a typo fails start-up.
-    env.oneOf(LOG_FORMAT, "json", "text");
-    env.oneOf(LOG_LEVEL, "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
     return otelProperties(env);
   }
 
@@ -368,10 +370,11 @@ final class EnvironmentLayer {
 
   /** The library key at most two edits away from {@code key}, when {@code key} is not one. */
   static Optional<String> nearestLibraryKey(String key) {
-    if (KTRDR_KEYS.contains(key)) {
+    if (KTRDR_KEYS.contains(key) || LOGBACK_KEYS.contains(key)) {
       return Optional.empty();
     }
-    for (String known : KTRDR_KEYS) {
+    for (String known :
+        java.util.stream.Stream.concat(KTRDR_KEYS.stream(), LOGBACK_KEYS.stream()).toList()) {
       if (Math.abs(known.length() - key.length()) <= 2 && editDistance(known, key) <= 2) {
         return Optional.of(known);
       }

@@ -209,6 +209,9 @@ public final class KtrdrTelemetry implements AutoCloseable {
     AtomicReference<@Nullable MeterProvider> sdkMeters = new AtomicReference<>();
 
     Map<String, String> properties = properties(options, otel);
+    StartupChecks.beforeBuild(options, properties);
+    StartupChecks.LogIntegration logIntegration =
+        new StartupChecks.LogIntegration(options.startupCheckScheduler);
     AutoConfiguredOpenTelemetrySdkBuilder autoconfigure =
         AutoConfiguredOpenTelemetrySdk.builder()
             .disableShutdownHook()
@@ -242,6 +245,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
             .addLogRecordProcessorCustomizer(
                 (processor, config) ->
                     BatchProcessors.logs(processor, config, logReporter, sdkMeters::get))
+            .addLogRecordProcessorCustomizer((processor, config) -> logIntegration.watch(processor))
             .addMetricExporterCustomizer(
                 (exporter, config) ->
                     metricReporter.wrap(QuickExit.metrics(exporter, metricReporter, config)));
@@ -324,8 +328,10 @@ public final class KtrdrTelemetry implements AutoCloseable {
         "Telemetry ready: service.name={}, tracing={}, traces exporter={}, metrics auth={},"
             + " jvm metrics={}, histograms={}, standalone metrics server={}",
         resource.getAttribute(SERVICE_NAME),
-        options.tracing,
-        describeTraceExport(properties),
+        StartupChecks.sdkDisabled(properties)
+            ? "off (OTEL_SDK_DISABLED=true)"
+            : options.tracing ? "on" : "off",
+        StartupChecks.sdkDisabled(properties) ? "none" : describeTraceExport(properties),
         options.metricsAuth.scheme(),
         options.jvmMetrics,
         options.histogramMode.key(),
@@ -349,6 +355,7 @@ public final class KtrdrTelemetry implements AutoCloseable {
         throw e;
       }
     }
+    logIntegration.schedule();
     return telemetry;
   }
 
@@ -466,24 +473,29 @@ public final class KtrdrTelemetry implements AutoCloseable {
     }
   }
 
-  /** Where spans go, for the start-up line: the exporter and the endpoint without secrets. */
+  /**
+   * Where spans go, for the start-up line: the exporter, its OTLP protocol ({@code http/protobuf}
+   * or {@code grpc}) and the endpoint without secrets.
+   */
   static String describeTraceExport(Map<String, String> properties) {
     String exporter = properties.getOrDefault("otel.traces.exporter", "otlp");
     if (!exporter.contains("otlp")) {
       return exporter;
     }
+    String protocol =
+        properties
+            .getOrDefault(
+                "otel.exporter.otlp.traces.protocol",
+                properties.getOrDefault("otel.exporter.otlp.protocol", "http/protobuf"))
+            .trim();
     String endpoint = properties.get("otel.exporter.otlp.traces.endpoint");
     if (endpoint == null) {
       endpoint = properties.get("otel.exporter.otlp.endpoint");
     }
     if (endpoint == null) {
-      String protocol =
-          properties.getOrDefault(
-              "otel.exporter.otlp.traces.protocol",
-              properties.getOrDefault("otel.exporter.otlp.protocol", "http/protobuf"));
       endpoint = protocol.equals("grpc") ? "http://localhost:4317" : "http://localhost:4318";
     }
-    return exporter + " " + withoutSecrets(endpoint);
+    return exporter + " " + protocol + " " + withoutSecrets(endpoint);
   }
 
   /** {@code scheme://host:port/path} of a URL: no user info, no query, no fragment. */

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -57,6 +58,8 @@ public final class KtrdrTelemetryBuilder {
   int metricsMaxConcurrentScrapes = DEFAULT_MAX_CONCURRENT_SCRAPES;
   int metricsServerMaxConnections = MetricsServer.Limits.DEFAULT_MAX_CONNECTIONS;
   Duration metricsServerHeaderTimeout = MetricsServer.Limits.DEFAULT_HEADER_TIMEOUT;
+  // When the no-logging-integration check runs; tests run it when they choose.
+  Consumer<Runnable> startupCheckScheduler = StartupChecks.AFTER_GRACE;
 
   static final int DEFAULT_NATIVE_MAX_BUCKETS = 160;
   static final int DEFAULT_NATIVE_MAX_SCALE = 20;
@@ -98,6 +101,7 @@ public final class KtrdrTelemetryBuilder {
     copy.tracesInboundTraceStateMaxChars = tracesInboundTraceStateMaxChars;
     copy.metricsScrapeTimeout = metricsScrapeTimeout;
     copy.metricsMaxConcurrentScrapes = metricsMaxConcurrentScrapes;
+    copy.startupCheckScheduler = startupCheckScheduler;
     copy.metricsServerMaxConnections = metricsServerMaxConnections;
     copy.metricsServerHeaderTimeout = metricsServerHeaderTimeout;
     return copy;

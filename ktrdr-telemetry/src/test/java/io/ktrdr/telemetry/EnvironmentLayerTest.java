@@ -32,9 +32,7 @@ class EnvironmentLayerTest {
                 Map.entry("KTRDR_METRICS_PORT", "9500"),
                 Map.entry("KTRDR_TRACING_ENABLED", "false"),
                 Map.entry("KTRDR_WORKER_ID", "w-1"),
-                Map.entry("KTRDR_LOGS_OTLP_ENABLED", "true"),
-                Map.entry("KTRDR_LOG_LEVEL", "debug"),
-                Map.entry("KTRDR_LOG_FORMAT", "text")));
+                Map.entry("KTRDR_LOGS_OTLP_ENABLED", "true")));
     assertThat(builder.deploymentEnvironment).isEqualTo("staging");
     assertThat(builder.serviceVersion).isEqualTo("1.2.3");
     assertThat(builder.jvmMetrics).isFalse();
@@ -195,6 +193,14 @@ class EnvironmentLayerTest {
   }
 
   @Test
+  void logbackKeysAreLeftToKtrdrTelemetryLogbackWithoutAWarning() {
+    try (LogCapture log = LogCapture.of(EnvironmentLayer.class)) {
+      applied(Map.of("KTRDR_LOG_FORMAT", "xml", "KTRDR_LOG_LEVEL", "verbose"));
+      assertThat(log.events()).isEmpty();
+    }
+  }
+
+  @Test
   void onlyKeysAtMostTwoEditsFromALibraryKeyAreNearMisses() {
     assertThat(EnvironmentLayer.nearestLibraryKey("KTRDR_METRICS_PROT"))
         .hasValue("KTRDR_METRICS_PORT");
@@ -206,6 +212,9 @@ class EnvironmentLayerTest {
     assertThat(EnvironmentLayer.nearestLibraryKey("KTRDR_METRICS_PXRXX")).isEmpty();
     assertThat(EnvironmentLayer.nearestLibraryKey("KTRDR_DATABASE_URL")).isEmpty();
     assertThat(EnvironmentLayer.nearestLibraryKey("KTRDR_PORT")).isEmpty();
+    // ktrdr-telemetry-logback's keys: known, so neither a near miss nor hidden by one.
+    assertThat(EnvironmentLayer.nearestLibraryKey("KTRDR_LOG_FORMAT")).isEmpty();
+    assertThat(EnvironmentLayer.nearestLibraryKey("KTRDR_LOG_FORMT")).contains("KTRDR_LOG_FORMAT");
   }
 
   @Test

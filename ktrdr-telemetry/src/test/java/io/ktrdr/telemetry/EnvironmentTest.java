@@ -111,7 +111,7 @@ class EnvironmentTest {
           .anySatisfy(
               line ->
                   assertThat(line)
-                      .contains("traces exporter=otlp http://127.0.0.1:4318/base")
+                      .contains("traces exporter=otlp http/protobuf http://127.0.0.1:4318/base")
                       .doesNotContain("pa55")
                       .doesNotContain("collector-user")
                       .doesNotContain("@"));

@@ -14,9 +14,13 @@ import org.junit.jupiter.api.Test;
 class KtrdrTelemetryTest {
 
   private static Scrape scrape(KtrdrTelemetry telemetry) throws IOException {
+    return Scrape.parse(scrapeText(telemetry));
+  }
+
+  private static String scrapeText(KtrdrTelemetry telemetry) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     PrometheusTextFormatWriter.create().write(out, telemetry.prometheusRegistry().scrape());
-    return Scrape.parse(out.toString(StandardCharsets.UTF_8));
+    return out.toString(StandardCharsets.UTF_8);
   }
 
   private static KtrdrTelemetryBuilder builder(Map<String, String> env) {
@@ -87,6 +91,14 @@ class KtrdrTelemetryTest {
       assertThat(scrape.samples("jvm_memory_used_bytes"))
           .extracting(s -> s.label("area"))
           .containsExactlyInAnyOrder("heap", "nonheap");
+    }
+  }
+
+  @Test
+  void targetInfoHasAHelpLineForPromtool() throws IOException {
+    try (KtrdrTelemetry telemetry = builder(Map.of()).serviceName("helped").build()) {
+      String text = scrapeText(telemetry);
+      assertThat(text).contains("# HELP target_info Target metadata\n# TYPE target_info gauge\n");
     }
   }
 

@@ -2,6 +2,7 @@ package io.ktrdr.telemetry.logback;
 
 import ch.qos.logback.classic.LoggerContext;
 import io.ktrdr.telemetry.KtrdrTelemetry;
+import io.ktrdr.telemetry.config.EnvConfig;
 import io.ktrdr.telemetry.logback.internal.JulBridge;
 import io.ktrdr.telemetry.logback.internal.LogEventCounter;
 import io.opentelemetry.api.OpenTelemetry;
@@ -9,11 +10,13 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.instrumentation.logback.appender.v1_0.OpenTelemetryAppender;
 import io.opentelemetry.sdk.resources.Resource;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;
@@ -44,6 +47,9 @@ public final class KtrdrLogback implements AutoCloseable {
   /** The log field that identifies a worker. */
   public static final String WORKER_ID = "worker_id";
 
+  static final String LOG_FORMAT = "KTRDR_LOG_FORMAT";
+  static final String LOG_LEVEL = "KTRDR_LOG_LEVEL";
+
   private static final String[] RESOURCE_FIELDS = {
     "service.name", "service.version", "deployment.environment.name"
   };
@@ -70,12 +76,21 @@ public final class KtrdrLogback implements AutoCloseable {
   /**
    * Puts the telemetry's service context into every log line, lets the {@code KTRDR_OTLP} appender
    * send through the telemetry, counts log events by level in {@code ktrdr_log_events_total}, and
-   * routes {@code java.util.logging} to SLF4J.
+   * routes {@code java.util.logging} to SLF4J. First validates the keys the shipped configuration
+   * reads, {@code KTRDR_LOG_FORMAT} and {@code KTRDR_LOG_LEVEL} (system property, else environment
+   * variable, as logback looks them up).
    *
+   * @throws io.ktrdr.telemetry.config.ConfigException naming the key, the value and what was
+   *     expected, for a bad value of one of those keys
    * @throws IllegalStateException when logback is not the SLF4J backend
    */
   public static KtrdrLogback install(KtrdrTelemetry telemetry) {
+    return install(telemetry, KtrdrLogback::lookup);
+  }
+
+  static KtrdrLogback install(KtrdrTelemetry telemetry, Function<String, @Nullable String> lookup) {
     Objects.requireNonNull(telemetry, "telemetry");
+    validate(lookup);
     ILoggerFactory factory = LoggerFactory.getILoggerFactory();
     if (!(factory instanceof LoggerContext)) {
       throw new IllegalStateException(
@@ -90,6 +105,25 @@ public final class KtrdrLogback implements AutoCloseable {
     LogEventCounter eventCounter = LogEventCounter.install(context, telemetry.openTelemetry());
     return new KtrdrLogback(
         context, new ArrayList<>(fields.keySet()), JulBridge.install(), eventCounter);
+  }
+
+  /** The keys the shipped configuration reads: a typo fails start-up instead of being ignored. */
+  static void validate(Function<String, @Nullable String> lookup) {
+    Map<String, String> values = new HashMap<>();
+    for (String key : List.of(LOG_FORMAT, LOG_LEVEL)) {
+      String value = lookup.apply(key);
+      if (value != null) {
+        values.put(key, value);
+      }
+    }
+    EnvConfig env = EnvConfig.of(values);
+    env.oneOf(LOG_FORMAT, "json", "text");
+    env.oneOf(LOG_LEVEL, "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
+  }
+
+  private static @Nullable String lookup(String key) {
+    String property = System.getProperty(key);
+    return property != null ? property : System.getenv(key);
   }
 
   static Map<String, String> fields(Resource resource) {

@@ -55,10 +55,6 @@ class ConfigErrorsTest {
             "KTRDR_METRICS_BEARER_TOKEN=<hidden>: expected a value without leading or trailing"
                 + " white space"),
         Arguments.of(
-            Map.of("KTRDR_LOG_LEVEL", "verbose"),
-            "KTRDR_LOG_LEVEL",
-            "KTRDR_LOG_LEVEL=verbose: expected one of TRACE, DEBUG, INFO, WARN, ERROR, OFF"),
-        Arguments.of(
             Map.of("OTEL_EXPORTER_PROMETHEUS_PORT", "9465", "KTRDR_METRICS_PORT", "9464"),
             "OTEL_EXPORTER_PROMETHEUS_PORT",
             "OTEL_EXPORTER_PROMETHEUS_PORT=9465 differs from KTRDR_METRICS_PORT=9464: expected one"

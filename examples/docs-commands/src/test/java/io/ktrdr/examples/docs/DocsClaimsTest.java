@@ -2,7 +2,7 @@ package io.ktrdr.examples.docs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ktrdr.examples.support.Deadline;
+import io.ktrdr.telemetry.testing.Await;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -290,15 +289,11 @@ class DocsClaimsTest {
         .isEqualTo(alerts("prometheus/rules/stack-alerts.rules.yml"));
     assertThat(guide).contains("locally only Watchdog fires");
     String firing =
-        Deadline.await(
+        Await.value(
             "the local Prometheus evaluating its rules (Watchdog firing)",
             Duration.ofSeconds(60),
-            () -> {
-              String body = request("GET", prometheus("/api/v1/alerts"), null).body();
-              return body.contains("\"alertname\":\"Watchdog\"")
-                  ? Optional.of(body)
-                  : Optional.empty();
-            });
+            () -> request("GET", prometheus("/api/v1/alerts"), null).body(),
+            body -> body.contains("\"alertname\":\"Watchdog\""));
     Set<String> names = new TreeSet<>();
     for (String alert : firing.split("\\{\"labels\":")) {
       Matcher name = Pattern.compile("\"alertname\":\"(\\w+)\"").matcher(alert);

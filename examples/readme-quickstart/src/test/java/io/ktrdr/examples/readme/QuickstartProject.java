@@ -1,6 +1,5 @@
 package io.ktrdr.examples.readme;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,51 +7,20 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A new Maven project made of the README's blocks, as a user would paste them: the XML blocks go
- * into a bare {@code pom.xml} (coordinates, Java release and pinned build plugins only), the Java
- * block into its source file. Built with the same Maven and local repository as this build.
+ * A new Maven project made of the README's blocks, as a user would paste them: the XML block is its
+ * whole {@code pom.xml}, the Java block its source file, nothing added. Built with the same Maven
+ * and local repository as this build, with the README's own build command.
  */
 final class QuickstartProject {
   private static final Pattern PACKAGE = Pattern.compile("(?m)^package\\s+([\\w.]+);");
   private static final Pattern CLASS =
       Pattern.compile("(?m)^public\\s+(?:final\\s+)?class\\s+(\\w+)");
   private static final long BUILD_TIMEOUT_SECONDS = 300;
-
-  private static final String POM_HEAD =
-      """
-      <?xml version="1.0" encoding="UTF-8"?>
-      <project xmlns="http://maven.apache.org/POM/4.0.0"
-               xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
-               xsi:schemaLocation="http://maven.apache.org/POM/4.0.0 https://maven.apache.org/xsd/maven-4.0.0.xsd">
-        <modelVersion>4.0.0</modelVersion>
-        <groupId>readme</groupId>
-        <artifactId>quickstart</artifactId>
-        <version>1</version>
-        <properties>
-          <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
-          <maven.compiler.release>17</maven.compiler.release>
-        </properties>
-      """;
-  private static final String POM_TAIL =
-      """
-        <build>
-          <pluginManagement>
-            <plugins>
-              <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-clean-plugin</artifactId><version>3.4.1</version></plugin>
-              <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-resources-plugin</artifactId><version>3.3.1</version></plugin>
-              <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-compiler-plugin</artifactId><version>3.14.0</version></plugin>
-              <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-surefire-plugin</artifactId><version>3.5.4</version></plugin>
-              <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-jar-plugin</artifactId><version>3.4.2</version></plugin>
-              <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-dependency-plugin</artifactId><version>3.8.1</version></plugin>
-            </plugins>
-          </pluginManagement>
-        </build>
-      </project>
-      """;
 
   private final Path directory;
   private final String mainClass;
@@ -63,8 +31,7 @@ final class QuickstartProject {
   }
 
   /** Writes the project into {@code directory}, replacing what an earlier run left there. */
-  static QuickstartProject write(Path directory, List<String> xmlBlocks, String javaSource)
-      throws IOException {
+  static QuickstartProject write(Path directory, String pom, String javaSource) throws IOException {
     Matcher type = CLASS.matcher(javaSource);
     if (!type.find()) {
       throw new AssertionError("The README's Java block declares no public class:\n" + javaSource);
@@ -77,9 +44,6 @@ final class QuickstartProject {
     Path sources = directory.resolve("src/main/java").resolve(packageName.replace('.', '/'));
     Files.createDirectories(sources);
     Files.writeString(sources.resolve(type.group(1) + ".java"), javaSource);
-    StringBuilder pom = new StringBuilder(POM_HEAD);
-    xmlBlocks.forEach(block -> pom.append('\n').append(block));
-    pom.append('\n').append(POM_TAIL);
     Files.writeString(directory.resolve("pom.xml"), pom);
     return new QuickstartProject(directory, mainClass);
   }
@@ -89,27 +53,21 @@ final class QuickstartProject {
   }
 
   /**
-   * Compiles the project with {@code mvn package} and returns its runtime classpath.
+   * Runs {@code mvn goals} in the project and returns {@code jar}, resolved in the project, after
+   * checking that its manifest starts {@link #mainClass()} (what {@code java -jar} runs).
    *
    * @throws AssertionError with Maven's output when the build fails
    */
-  String build() throws IOException, InterruptedException {
-    Path classpathFile = directory.resolve("target/runtime-classpath.txt");
+  Path build(List<String> goals, String jar) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(System.getProperty("quickstart.maven"));
-    command.addAll(List.of("-B", "-ntp", "-f", directory.resolve("pom.xml").toString()));
+    command.addAll(List.of("-B", "-ntp"));
     command.add("-Dmaven.repo.local=" + System.getProperty("quickstart.localRepository"));
     String tail = System.getProperty("quickstart.localRepositoryTail", "");
     if (!tail.isBlank() && !tail.startsWith("${")) {
       command.add("-Dmaven.repo.local.tail=" + tail);
     }
-    command.addAll(
-        List.of(
-            "-DskipTests",
-            "package",
-            "dependency:build-classpath",
-            "-Dmdep.includeScope=runtime",
-            "-Dmdep.outputFile=" + classpathFile));
+    command.addAll(goals);
     Path log = directory.resolve("build.log");
     ProcessBuilder builder =
         new ProcessBuilder(command)
@@ -132,9 +90,21 @@ final class QuickstartProject {
               + "):\n"
               + Files.readString(log, StandardCharsets.UTF_8));
     }
-    return directory.resolve("target/classes")
-        + File.pathSeparator
-        + Files.readString(classpathFile).strip();
+    Path built = directory.resolve(jar);
+    if (!Files.isRegularFile(built)) {
+      throw new AssertionError("The README's build made no " + jar + "; see " + log);
+    }
+    try (JarFile file = new JarFile(built.toFile())) {
+      String main =
+          file.getManifest() == null
+              ? null
+              : file.getManifest().getMainAttributes().getValue("Main-Class");
+      if (!mainClass.equals(main)) {
+        throw new AssertionError(
+            "java -jar " + jar + " would start " + main + ", not the README's " + mainClass);
+      }
+    }
+    return built;
   }
 
   private static void deleteRecursively(Path directory) throws IOException {

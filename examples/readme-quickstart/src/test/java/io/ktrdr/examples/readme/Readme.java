@@ -8,7 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The quick start section of README.md, as the fenced blocks and prose it is made of. */
-record Readme(List<String> xmlBlocks, List<String> javaBlocks, String prose) {
+record Readme(
+    List<String> xmlBlocks, List<String> javaBlocks, List<String> shellBlocks, String prose) {
   static final String SECTION = "## Quick start";
 
   /** Reads the section that starts with {@link #SECTION} and ends at the next {@code ## }. */
@@ -31,6 +32,7 @@ record Readme(List<String> xmlBlocks, List<String> javaBlocks, String prose) {
     }
     List<String> xml = new ArrayList<>();
     List<String> java = new ArrayList<>();
+    List<String> shell = new ArrayList<>();
     StringBuilder prose = new StringBuilder();
     StringBuilder block = null;
     String language = null;
@@ -48,6 +50,8 @@ record Readme(List<String> xmlBlocks, List<String> javaBlocks, String prose) {
             xml.add(block.toString());
           } else if (language.equals("java")) {
             java.add(block.toString());
+          } else if (language.equals("bash") || language.equals("sh")) {
+            shell.add(block.toString());
           }
           block = null;
         }
@@ -57,6 +61,6 @@ record Readme(List<String> xmlBlocks, List<String> javaBlocks, String prose) {
         prose.append(line).append('\n');
       }
     }
-    return new Readme(List.copyOf(xml), List.copyOf(java), prose.toString());
+    return new Readme(List.copyOf(xml), List.copyOf(java), List.copyOf(shell), prose.toString());
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.ktrdr.examples.support.ExampleProcess;
 import io.ktrdr.telemetry.testing.Http;
 import io.ktrdr.telemetry.testing.OtlpReceiver;
+import io.ktrdr.telemetry.testing.OtlpReceiver.ReceivedLog;
 import io.ktrdr.telemetry.testing.OtlpReceiver.ReceivedSpan;
 import io.ktrdr.telemetry.testing.Ports;
 import java.nio.file.Path;
@@ -20,9 +21,11 @@ import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 
 /**
- * Follows the README's quick start word for word: builds a project from its dependency blocks and
- * its {@code main}, starts it, makes a request to its route, and checks every series the README
- * says {@code curl localhost:8080/metrics} shows, and that spans reach {@code
+ * Follows the README's quick start word for word: builds a project of its {@code pom.xml} and its
+ * {@code main} with its build command, starts the jar its run command names, makes a request to its
+ * route, and checks every series the README says {@code curl localhost:8080/metrics} shows (none of
+ * the route before that request), the handler's JSON log line with the request's trace id, and that
+ * the span and, with {@code OTEL_LOGS_EXPORTER=otlp}, the log record reach {@code
  * OTEL_EXPORTER_OTLP_ENDPOINT}. The one change: the port 8080 becomes a free one.
  */
 class ReadmeQuickstartTest {
@@ -30,6 +33,9 @@ class ReadmeQuickstartTest {
 
   /** The paragraph that lists what the scrape shows starts with this. */
   private static final String CLAIMS_START = "`curl localhost:" + DOCUMENTED_PORT + "/metrics`";
+
+  /** The quick start's build-and-run command: {@code mvn GOALS && java -jar JAR}. */
+  private static final Pattern RUN = Pattern.compile("mvn\\s+(.+?)\\s*&&\\s*java -jar (\\S+)");
 
   private static final Pattern CODE_SPAN = Pattern.compile("`([^`]+)`");
   private static final Pattern SERIES = Pattern.compile("^([a-z][a-z0-9_]*)(?:\\{(.*)\\})?$");
@@ -50,8 +56,22 @@ class ReadmeQuickstartTest {
   void theQuickStartBuildsRunsAndServesWhatTheReadmeSays() throws Exception {
     Path root = Path.of(System.getProperty("repository.root")).toAbsolutePath().normalize();
     Readme readme = Readme.quickStart(root.resolve("README.md"));
-    assertThat(readme.xmlBlocks()).as("XML blocks of the README's quick start").isNotEmpty();
+    assertThat(readme.xmlBlocks())
+        .as("XML blocks of the README's quick start: one pom.xml")
+        .hasSize(1);
     assertThat(readme.javaBlocks()).as("Java blocks of the README's quick start").hasSize(1);
+    assertThat(readme.shellBlocks())
+        .as("the quick start's install command, which scripts/test-examples.sh runs too")
+        .anyMatch(block -> block.strip().equals("./mvnw -DskipTests install"));
+    Matcher run =
+        readme.shellBlocks().stream()
+            .map(block -> RUN.matcher(block.strip()))
+            .filter(Matcher::matches)
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new AssertionError(
+                        "the quick start has no block `mvn ... && java -jar <jar>` to run it"));
     List<Series> promised = promisedSeries(readme.prose());
     assertThat(promised)
         .as("series listed after " + CLAIMS_START + " in the quick start")
@@ -71,23 +91,32 @@ class ReadmeQuickstartTest {
     QuickstartProject project =
         QuickstartProject.write(
             Path.of(System.getProperty("quickstart.dir")),
-            readme.xmlBlocks(),
+            readme.xmlBlocks().get(0),
             source.replace(DOCUMENTED_PORT, Integer.toString(port)));
-    String classpath = project.build();
+    Path jar = project.build(List.of(run.group(1).trim().split("\\s+")), run.group(2));
 
     try (OtlpReceiver receiver = OtlpReceiver.start();
         ExampleProcess app =
             ExampleProcess.start(
-                classpath,
+                jar.toString(),
                 project.mainClass(),
                 Map.of(
                     "OTEL_EXPORTER_OTLP_ENDPOINT",
                     receiver.endpoint(),
+                    "OTEL_LOGS_EXPORTER",
+                    "otlp",
                     "OTEL_BSP_SCHEDULE_DELAY",
+                    "100",
+                    "OTEL_BLRP_SCHEDULE_DELAY",
                     "100"))) {
       String base = "http://127.0.0.1:" + port;
+      app.awaitHttpOk(base + "/metrics", Duration.ofSeconds(60));
+      assertThat(Http.get(base + "/metrics").body())
+          .as("/metrics before the first request: the README says no route has a series yet")
+          .doesNotContain("http_route=\"" + route + "\"");
+
       String path = route.replaceAll("\\{[^}]+}", "42");
-      app.awaitHttpOk(base + path, Duration.ofSeconds(60));
+      assertThat(Http.get(base + path).statusCode()).as("GET " + path).isEqualTo(200);
 
       List<String> scrape = Arrays.asList(Http.get(base + "/metrics").body().split("\n"));
       SoftAssertions softly = new SoftAssertions();
@@ -102,7 +131,26 @@ class ReadmeQuickstartTest {
       List<ReceivedSpan> spans =
           receiver.awaitSpans(
               span -> span.name().equals("GET " + route), 1, Duration.ofSeconds(30));
-      assertThat(spans.get(0).kind()).isEqualTo("SERVER");
+      ReceivedSpan server = spans.get(0);
+      assertThat(server.kind()).isEqualTo("SERVER");
+
+      // The handler's log line: one JSON object on stdout, with the request's trace id.
+      String logged = "item 42 requested";
+      app.awaitLine(
+          Pattern.compile(
+              "^\\{.*\"message\":\"" + logged + "\".*\"trace_id\":\"" + server.traceId() + "\""),
+          Duration.ofSeconds(10));
+      assertThat(app.output())
+          .as("every line the quick start writes is a JSON object (no plain-text SDK output)")
+          .isNotEmpty()
+          .allMatch(line -> line.startsWith("{\"") && line.endsWith("}"));
+
+      // OTEL_LOGS_EXPORTER=otlp: the same line, as a log record of the request's trace.
+      List<ReceivedLog> records =
+          receiver.awaitLogs(record -> record.body().equals(logged), Duration.ofSeconds(30));
+      assertThat(records.get(0).traceId()).isEqualTo(server.traceId());
+      assertThat(records.get(0).spanId()).isNotEmpty();
+      assertThat(records.get(0).resource()).containsEntry("service.name", "my-service");
     }
   }
 

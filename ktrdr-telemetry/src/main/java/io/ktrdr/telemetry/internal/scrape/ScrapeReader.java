@@ -93,6 +93,10 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
   private final Map<List<Double>, double[]> bounds = new HashMap<>();
   private List<Double> lastBoundaries = List.of();
   private double[] lastUpperBounds = {Double.POSITIVE_INFINITY};
+
+  /** The HELP of {@code target_info}. */
+  static final String TARGET_INFO_HELP = "Target metadata";
+
   private @Nullable MetricSnapshot targetInfo;
   private @Nullable Resource targetResource;
   private long scrape;
@@ -545,11 +549,34 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
 
   private MetricSnapshots stockConvert(Collection<MetricData> data) {
     stockInput = data;
+    MetricSnapshots converted;
     try {
-      return stock.collect();
+      converted = stock.collect();
     } finally {
       stockInput = List.of();
     }
+    List<MetricSnapshot> result = new ArrayList<>(converted.size());
+    for (MetricSnapshot snapshot : converted) {
+      result.add(withTargetInfoHelp(snapshot));
+    }
+    return new MetricSnapshots(result);
+  }
+
+  /**
+   * The stock converter writes {@code target_info} without a HELP line, which {@code promtool check
+   * metrics} reports on every service; the resource's info gets the OpenTelemetry specification's
+   * description.
+   */
+  static MetricSnapshot withTargetInfoHelp(MetricSnapshot snapshot) {
+    if (!(snapshot instanceof InfoSnapshot info)
+        || !info.getMetadata().getPrometheusName().equals("target")
+        || info.getMetadata().getHelp() != null && !info.getMetadata().getHelp().isEmpty()) {
+      return snapshot;
+    }
+    InfoSnapshot.Builder builder =
+        InfoSnapshot.builder().name(info.getMetadata().getName()).help(TARGET_INFO_HELP);
+    info.getDataPoints().forEach(builder::dataPoint);
+    return builder.build();
   }
 
   /** {@link Labels#compareTo}'s order, skipping the comparison of identical strings. */
