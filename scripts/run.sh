@@ -5,6 +5,9 @@
 #   training worker     http://127.0.0.1:5004   KTRDR_TRAINING_WORKER_PORT
 #   Prometheus          http://127.0.0.1:9090   KTRDR_PROMETHEUS_PORT (only when a `prometheus` binary is on the PATH;
 #                                               KTRDR_PROMETHEUS_SCRAPE_INTERVAL, default 15s)
+#   Alertmanager        http://127.0.0.1:9093   KTRDR_ALERTMANAGER_PORT (with Prometheus, when an `alertmanager` or
+#                                               `prometheus-alertmanager` binary is on the PATH; no notifications
+#                                               are sent, alerts are listed in its UI and by amtool; no cluster port)
 # A busy API or worker port stops the run with a message; a busy Prometheus port (optional) only
 # skips Prometheus. Prometheus' configuration is generated from these ports
 # (scripts/prometheus-local-config.sh): it scrapes the API and discovers the workers from the API.
@@ -21,11 +24,13 @@ api_port=${KTRDR_API_PORT:-8000}
 backtest_port=${KTRDR_BACKTEST_WORKER_PORT:-5003}
 training_port=${KTRDR_TRAINING_WORKER_PORT:-5004}
 prometheus_port=${KTRDR_PROMETHEUS_PORT:-9090}
+alertmanager_port=${KTRDR_ALERTMANAGER_PORT:-9093}
 run_dir=${KTRDR_RUN_DIR:-.run}
 jar=ktrdr-app/target/ktrdr-app.jar
 
 for setting in "KTRDR_API_PORT=$api_port" "KTRDR_BACKTEST_WORKER_PORT=$backtest_port" \
-    "KTRDR_TRAINING_WORKER_PORT=$training_port" "KTRDR_PROMETHEUS_PORT=$prometheus_port"; do
+    "KTRDR_TRAINING_WORKER_PORT=$training_port" "KTRDR_PROMETHEUS_PORT=$prometheus_port" \
+    "KTRDR_ALERTMANAGER_PORT=$alertmanager_port"; do
   value=${setting#*=}
   if ! [[ "$value" =~ ^[0-9]+$ ]] || [ "$value" -lt 1 ] || [ "$value" -gt 65535 ]; then
     echo "run: $setting: expected a port number 1-65535" >&2
@@ -111,8 +116,30 @@ else
     token_file="$run_dir/metrics-token"
     (umask 077 && printf '%s' "$KTRDR_METRICS_BEARER_TOKEN" > "$token_file")
   fi
+  # An Alertmanager for Prometheus to send to, so that alerts take the path they take in the stack
+  # (and PrometheusNoAlertmanager does not fire). Loopback only; clustering off (no port 9094).
+  alertmanager=$(command -v alertmanager || command -v prometheus-alertmanager || true)
+  alerting_port=""
+  if [ -z "$alertmanager" ]; then
+    echo "run: no alertmanager binary; install one (apt-get install prometheus-alertmanager) to also start" \
+         "Alertmanager. Without it PrometheusNoAlertmanager (critical) fires after 5 minutes"
+  elif busy "$alertmanager_port"; then
+    echo "run: port $alertmanager_port is in use, so Alertmanager is not started;" \
+         "choose another port with KTRDR_ALERTMANAGER_PORT=<port>"
+  else
+    mkdir -p "$run_dir/alertmanager"
+    printf '%s\n' "# Written by scripts/run.sh: alerts are kept and listed, nothing is sent." \
+      "route:" "  receiver: local" "  group_by: [alertname]" "receivers:" "  - name: local" \
+      > "$run_dir/alertmanager.yml"
+    "$alertmanager" --config.file="$run_dir/alertmanager.yml" --storage.path="$run_dir/alertmanager" \
+      --web.listen-address="127.0.0.1:$alertmanager_port" --cluster.listen-address= --log.level=warn \
+      > >(sed -u "s/^/[alertmanager] /") 2>&1 &
+    pids+=($!)
+    alerting_port=$alertmanager_port
+    echo "run: Alertmanager on http://127.0.0.1:$alertmanager_port (receives Prometheus' alerts, sends nothing)"
+  fi
   KTRDR_API_PORT=$api_port KTRDR_PROMETHEUS_PORT=$prometheus_port KTRDR_METRICS_TOKEN_FILE=$token_file \
-    scripts/prometheus-local-config.sh > "$run_dir/prometheus.yml"
+    KTRDR_ALERTMANAGER_PORT=$alerting_port scripts/prometheus-local-config.sh > "$run_dir/prometheus.yml"
   prometheus --config.file="$run_dir/prometheus.yml" --storage.tsdb.path="$run_dir/prometheus" \
     --storage.tsdb.retention.time=2d --web.listen-address="127.0.0.1:$prometheus_port" \
     --enable-feature=exemplar-storage --log.level=warn > >(sed -u "s/^/[prometheus] /") 2>&1 &

@@ -41,6 +41,7 @@ class RunScriptIT {
   void directory() throws IOException {
     directory = Files.createTempDirectory("ktrdr-run-");
     PrometheusProcess.binary("prometheus");
+    PrometheusProcess.binary("prometheus-alertmanager");
   }
 
   @AfterEach
@@ -132,6 +133,7 @@ class RunScriptIT {
     int backtest = PrometheusProcess.freePort();
     int training = PrometheusProcess.freePort();
     int prometheus = PrometheusProcess.freePort();
+    int alertmanager = PrometheusProcess.freePort();
     String token = "run-it-" + System.nanoTime();
     run =
         start(
@@ -140,6 +142,7 @@ class RunScriptIT {
                 "KTRDR_BACKTEST_WORKER_PORT", Integer.toString(backtest),
                 "KTRDR_TRAINING_WORKER_PORT", Integer.toString(training),
                 "KTRDR_PROMETHEUS_PORT", Integer.toString(prometheus),
+                "KTRDR_ALERTMANAGER_PORT", Integer.toString(alertmanager),
                 "KTRDR_PROMETHEUS_SCRAPE_INTERVAL", "1s",
                 "KTRDR_METRICS_BEARER_TOKEN", token));
     await(() -> upTargets(prometheus) == 3, Duration.ofSeconds(60), "API and both workers up");
@@ -161,6 +164,34 @@ class RunScriptIT {
         .contains("credentials_file: " + tokenFile)
         .doesNotContain(token);
     assertThat(log()).doesNotContain(token);
+
+    // Alerts take the stack's path: Prometheus has the Alertmanager run.sh started (so
+    // PrometheusNoAlertmanager cannot fire), and the always-firing Watchdog arrives there.
+    await(
+        () -> {
+          HttpResponse<String> alerts =
+              get("http://127.0.0.1:" + alertmanager + "/api/v2/alerts", null);
+          return alerts != null
+              && alerts.statusCode() == 200
+              && alerts.body().contains("\"alertname\":\"Watchdog\"");
+        },
+        Duration.ofSeconds(60),
+        "Watchdog at the Alertmanager run.sh started");
+    HttpResponse<String> discovered =
+        get(
+            "http://127.0.0.1:"
+                + prometheus
+                + "/api/v1/query?query="
+                + PrometheusProcess.encode("prometheus_notifications_alertmanagers_discovered"),
+            null);
+    assertThat(JSON.readTree(discovered.body()).at("/data/result/0/value/1").asString())
+        .isEqualTo("1");
+    assertThat(log())
+        .contains("run: Alertmanager on http://127.0.0.1:" + alertmanager)
+        .doesNotContain("no alertmanager binary");
+    // Loopback only, and no cluster listener (it would bind 0.0.0.0:9094).
+    assertThat(Files.readString(directory.resolve("run/prometheus.yml")))
+        .contains("- targets: ['127.0.0.1:" + alertmanager + "']");
   }
 
   @Test

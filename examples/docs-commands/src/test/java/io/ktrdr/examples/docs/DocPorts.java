@@ -16,12 +16,13 @@ import java.util.regex.Pattern;
  * 127.0.0.1:8000} in a block become the API's real port, and so on; the same ports go to {@code
  * scripts/run.sh} through its port variables.
  */
-record DocPorts(int api, int backtestWorker, int trainingWorker, int prometheus) {
+record DocPorts(
+    int api, int backtestWorker, int trainingWorker, int prometheus, int alertmanager) {
   private static final Pattern HOST_PORT =
-      Pattern.compile("\\b(localhost|127\\.0\\.0\\.1):(8000|5003|5004|9090)\\b");
+      Pattern.compile("\\b(localhost|127\\.0\\.0\\.1):(8000|5003|5004|9090|9093)\\b");
 
   static DocPorts free() {
-    return new DocPorts(Ports.free(), Ports.free(), Ports.free(), Ports.free());
+    return new DocPorts(Ports.free(), Ports.free(), Ports.free(), Ports.free(), Ports.free());
   }
 
   /** The variables that tell scripts/run.sh which ports to use. */
@@ -31,6 +32,7 @@ record DocPorts(int api, int backtestWorker, int trainingWorker, int prometheus)
     environment.put("KTRDR_BACKTEST_WORKER_PORT", Integer.toString(backtestWorker));
     environment.put("KTRDR_TRAINING_WORKER_PORT", Integer.toString(trainingWorker));
     environment.put("KTRDR_PROMETHEUS_PORT", Integer.toString(prometheus));
+    environment.put("KTRDR_ALERTMANAGER_PORT", Integer.toString(alertmanager));
     return environment;
   }
 
@@ -44,6 +46,8 @@ record DocPorts(int api, int backtestWorker, int trainingWorker, int prometheus)
         + state(trainingWorker)
         + ", Prometheus "
         + state(prometheus)
+        + ", Alertmanager "
+        + state(alertmanager)
         + " (scripts/run.sh gets them as "
         + String.join(", ", environment().keySet())
         + ")";
@@ -68,6 +72,7 @@ record DocPorts(int api, int backtestWorker, int trainingWorker, int prometheus)
             case "8000" -> api;
             case "5003" -> backtestWorker;
             case "5004" -> trainingWorker;
+            case "9093" -> alertmanager;
             default -> prometheus;
           };
       matcher.appendReplacement(result, matcher.group(1) + ":" + port);
