@@ -5,6 +5,8 @@
 # Needs ktrdr-app/target/ktrdr-app.jar (scripts/test.sh builds it first) and a JDK 21 or later for
 # the virtual-threads example (found under /usr/lib/jvm, or given as JDK21_HOME).
 # Extra arguments go to the examples' Maven run, e.g.  scripts/test-examples.sh -pl batch-job -am
+# Without arguments, examples/newer-opentelemetry also runs a second time, on the OpenTelemetry
+# version the BOM pins (the first run uses the newest one that resolves here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,3 +38,10 @@ echo "test-examples: JDK for virtual threads: $jdk21"
 "${maven[@]}" -q install -DskipTests -Dspotless.check.skip=true -pl ktrdr-telemetry,ktrdr-telemetry-logback,ktrdr-telemetry-testing,ktrdr-telemetry-bom -am
 # --fail-at-end: every example runs and reports, even after one fails.
 "${maven[@]}" -f examples/pom.xml --fail-at-end verify "-Djdk21.home=$jdk21" "$@"
+if [ $# -eq 0 ]; then
+  # The OpenTelemetry range the docs state: newer-opentelemetry ran above on the newest SDK that
+  # resolves here; once more on the version ktrdr-telemetry-bom pins.
+  pinned=$(sed -n 's:.*<otel.version>\(.*\)</otel.version>.*:\1:p' ktrdr-telemetry-bom/pom.xml | head -1)
+  echo "test-examples: newer-opentelemetry on the pinned OpenTelemetry $pinned"
+  "${maven[@]}" -f examples/pom.xml -pl newer-opentelemetry -am verify "-Dopentelemetry.version=$pinned"
+fi

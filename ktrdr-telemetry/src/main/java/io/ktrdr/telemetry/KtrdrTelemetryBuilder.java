@@ -520,7 +520,7 @@ public final class KtrdrTelemetryBuilder {
   public KtrdrTelemetry build() {
     KtrdrTelemetryBuilder effective = copy();
     Map<String, String> otel = EnvironmentLayer.apply(effective);
-    return KtrdrTelemetry.create(effective, otel);
+    return SdkAssembly.create(effective, otel);
   }
 
   private static Duration requirePositive(Duration value, String name) {

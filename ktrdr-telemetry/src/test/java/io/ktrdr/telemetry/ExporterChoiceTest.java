@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 /** Which OTLP exporters the library turns on, from the endpoints that are set. */
 class ExporterChoiceTest {
   private static Map<String, String> properties(Map<String, String> otel) {
-    return KtrdrTelemetry.properties(
+    return OtelProperties.resolve(
         KtrdrTelemetry.builder().serviceName("svc").exportLogs(true), otel);
   }
 
@@ -42,7 +42,7 @@ class ExporterChoiceTest {
   @Test
   void logsAreNotExportedUnlessAsked() {
     assertThat(
-            KtrdrTelemetry.properties(
+            OtelProperties.resolve(
                 KtrdrTelemetry.builder().serviceName("svc"),
                 Map.of("otel.exporter.otlp.logs.endpoint", "http://loki:3100/otlp/v1/logs")))
         .containsEntry("otel.logs.exporter", "none");

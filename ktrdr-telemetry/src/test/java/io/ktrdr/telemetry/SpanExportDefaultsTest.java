@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /** Larger span export batches by default, each key still the user's to set. */
 class SpanExportDefaultsTest {
   private static Map<String, String> properties(Map<String, String> otel) {
-    return KtrdrTelemetry.properties(KtrdrTelemetry.builder().serviceName("svc"), otel);
+    return OtelProperties.resolve(KtrdrTelemetry.builder().serviceName("svc"), otel);
   }
 
   @Test

@@ -13,16 +13,11 @@ import io.opentelemetry.sdk.metrics.data.ExemplarData;
 import io.opentelemetry.sdk.metrics.data.ExponentialHistogramBuckets;
 import io.opentelemetry.sdk.metrics.data.ExponentialHistogramPointData;
 import io.opentelemetry.sdk.metrics.data.HistogramPointData;
-import io.opentelemetry.sdk.metrics.data.LongPointData;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.metrics.data.MetricDataType;
 import io.opentelemetry.sdk.metrics.data.PointData;
 import io.opentelemetry.sdk.metrics.export.CollectionRegistration;
 import io.opentelemetry.sdk.metrics.export.MetricReader;
-import io.opentelemetry.sdk.metrics.internal.data.ImmutableGaugeData;
-import io.opentelemetry.sdk.metrics.internal.data.ImmutableHistogramData;
-import io.opentelemetry.sdk.metrics.internal.data.ImmutableLongPointData;
-import io.opentelemetry.sdk.metrics.internal.data.ImmutableMetricData;
 import io.opentelemetry.sdk.resources.Resource;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
@@ -249,17 +244,7 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
     List<String> key = List.of(data.getName(), data.getDescription(), data.getUnit());
     Metadata known = metadata.get(key);
     if (known == null) {
-      MetricSnapshots probe =
-          stockConvert(
-              List.of(
-                  ImmutableMetricData.createDoubleHistogram(
-                      data.getResource(),
-                      data.getInstrumentationScopeInfo(),
-                      data.getName(),
-                      data.getDescription(),
-                      data.getUnit(),
-                      ImmutableHistogramData.create(
-                          AggregationTemporality.CUMULATIVE, List.of()))));
+      MetricSnapshots probe = stockConvert(List.of(ProbeMetric.emptyHistogram(data)));
       MetricMetadata found = null;
       for (MetricSnapshot snapshot : probe) {
         if (snapshot instanceof HistogramSnapshot) {
@@ -402,20 +387,14 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
     if (missing.isEmpty()) {
       return true;
     }
-    List<LongPointData> probePoints = new ArrayList<>(missing.size());
-    for (int i = 0; i < missing.size(); i++) {
-      probePoints.add(ImmutableLongPointData.create(0, 0, missing.get(i), i));
-    }
     MetricSnapshots probe =
         stockConvert(
             List.of(
-                ImmutableMetricData.createLongGauge(
+                ProbeMetric.indexedGauge(
                     data.getResource(),
                     data.getInstrumentationScopeInfo(),
                     LABELS_PROBE,
-                    "",
-                    "",
-                    ImmutableGaugeData.create(probePoints))));
+                    missing)));
     int learned = 0;
     for (MetricSnapshot snapshot : probe) {
       if (!snapshot.getMetadata().getPrometheusName().equals(LABELS_PROBE)) {
@@ -498,13 +477,8 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
       MetricSnapshots probe =
           stockConvert(
               List.of(
-                  ImmutableMetricData.createLongGauge(
-                      resource,
-                      InstrumentationScopeInfo.empty(),
-                      LABELS_PROBE,
-                      "",
-                      "",
-                      ImmutableGaugeData.empty())));
+                  ProbeMetric.indexedGauge(
+                      resource, InstrumentationScopeInfo.empty(), LABELS_PROBE, List.of())));
       for (MetricSnapshot snapshot : probe) {
         if (snapshot instanceof InfoSnapshot) {
           targetInfo = snapshot;
