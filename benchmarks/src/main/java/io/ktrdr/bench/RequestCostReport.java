@@ -165,9 +165,11 @@ public final class RequestCostReport {
                 Locale.ROOT,
                 "- %s allocates %s more than metrics-only: what OpenTelemetry's SDK allocates to"
                     + " start a span it does not sample (the span builder, a new span id%s, the"
-                    + " span context and the context holding it). The plugin reads no attribute and"
-                    + " fills no map for such a span; the rest is the price of giving the request"
-                    + " its own span context, which logs and outgoing calls carry.\n",
+                    + " span context and the context holding it), and the map that holds the five"
+                    + " attributes the sampler decides on (method, scheme, path, server address and"
+                    + " port; see Sampling-time attributes). The plugin reads nothing else for such"
+                    + " a span; the rest is the price of giving the request its own span context,"
+                    + " which logs and outgoing calls carry.\n",
                 pair[2],
                 bytes(over.bytes()),
                 pair[0].endsWith("-root") ? " and trace id (as text)" : " (as text)"));

@@ -1,6 +1,7 @@
 package io.ktrdr.telemetry;
 
 import io.ktrdr.telemetry.config.EnvConfig;
+import io.ktrdr.telemetry.internal.sampling.RuleSampler;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -43,6 +44,7 @@ final class EnvironmentLayer {
   static final String TRACES_KEEP_ERRORS = "KTRDR_TRACES_KEEP_ERRORS";
   static final String TRACES_KEEP_SLOWER_THAN = "KTRDR_TRACES_KEEP_SLOWER_THAN";
   static final String TRACES_BUFFER_MAX_SPANS = "KTRDR_TRACES_BUFFER_MAX_SPANS";
+  static final String TRACES_SAMPLER_DROP_PATHS = "KTRDR_TRACES_SAMPLER_DROP_PATHS";
   static final String TRACES_INBOUND = "KTRDR_TRACES_INBOUND";
   static final String TRACES_INBOUND_BAGGAGE_KEYS = "KTRDR_TRACES_INBOUND_BAGGAGE_KEYS";
   static final String TRACES_INBOUND_BAGGAGE_MAX_ENTRIES =
@@ -56,6 +58,7 @@ final class EnvironmentLayer {
   static final String PROMETHEUS_HOST = "OTEL_EXPORTER_PROMETHEUS_HOST";
   static final String PROMETHEUS_PORT = "OTEL_EXPORTER_PROMETHEUS_PORT";
   static final String METRICS_EXPORTER = "OTEL_METRICS_EXPORTER";
+  static final String TRACES_SAMPLER = "OTEL_TRACES_SAMPLER";
 
   /** Every {@code KTRDR_*} key the library reads; {@code docs/configuration.md} lists them all. */
   static final List<String> KTRDR_KEYS =
@@ -80,6 +83,7 @@ final class EnvironmentLayer {
           TRACES_KEEP_ERRORS,
           TRACES_KEEP_SLOWER_THAN,
           TRACES_BUFFER_MAX_SPANS,
+          TRACES_SAMPLER_DROP_PATHS,
           TRACES_INBOUND,
           TRACES_INBOUND_BAGGAGE_KEYS,
           TRACES_INBOUND_BAGGAGE_MAX_ENTRIES,
@@ -101,7 +105,7 @@ final class EnvironmentLayer {
           "OTEL_SERVICE_NAME",
           "OTEL_RESOURCE_ATTRIBUTES",
           "OTEL_PROPAGATORS",
-          "OTEL_TRACES_SAMPLER",
+          TRACES_SAMPLER,
           "OTEL_TRACES_SAMPLER_ARG",
           "OTEL_TRACES_EXPORTER",
           METRICS_EXPORTER,
@@ -180,7 +184,58 @@ final class EnvironmentLayer {
             "an integer 1-" + KtrdrTelemetryBuilder.MAX_TRACES_BUFFER_SPANS)
         .ifPresent(builder::tracesBufferMaxSpans);
     inbound(env, builder);
-    return otelProperties(env);
+    Map<String, String> properties = otelProperties(env);
+    samplerDropPaths(env)
+        .ifPresent(paths -> properties.put(RuleSampler.DROP_PATHS_PROPERTY, paths));
+    return properties;
+  }
+
+  /**
+   * {@code KTRDR_TRACES_SAMPLER_DROP_PATHS}, the paths {@code OTEL_TRACES_SAMPLER=ktrdr_rules}
+   * drops; each key requires the other, so a probe that is traced after all does not go unseen.
+   */
+  private static Optional<String> samplerDropPaths(EnvConfig env) {
+    Optional<String> raw = env.string(TRACES_SAMPLER_DROP_PATHS);
+    String sampler = env.string(TRACES_SAMPLER).map(String::trim).orElse("parentbased_always_on");
+    boolean rules = sampler.equals(RuleSampler.NAME);
+    if (raw.isEmpty()) {
+      if (rules) {
+        throw EnvConfig.conflict(
+            TRACES_SAMPLER_DROP_PATHS,
+            TRACES_SAMPLER_DROP_PATHS
+                + " is not set: expected the paths to drop (e.g. /health,/ready) with "
+                + TRACES_SAMPLER
+                + "="
+                + RuleSampler.NAME);
+      }
+      return raw;
+    }
+    List<String> paths = new ArrayList<>();
+    for (String part : raw.get().split(",", -1)) {
+      String path = part.trim();
+      if (!RuleSampler.isPath(path)) {
+        throw EnvConfig.invalid(
+            TRACES_SAMPLER_DROP_PATHS,
+            raw.get(),
+            "comma-separated paths starting with / (a trailing * matches a prefix), e.g."
+                + " /health,/ready");
+      }
+      paths.add(path);
+    }
+    if (!rules) {
+      throw EnvConfig.conflict(
+          TRACES_SAMPLER_DROP_PATHS,
+          TRACES_SAMPLER_DROP_PATHS
+              + " is set but "
+              + TRACES_SAMPLER
+              + "="
+              + sampler
+              + " does not read it: expected "
+              + TRACES_SAMPLER
+              + "="
+              + RuleSampler.NAME);
+    }
+    return Optional.of(String.join(",", paths));
   }
 
   /**

@@ -7,6 +7,7 @@ import io.ktrdr.telemetry.KtrdrTelemetry;
 import io.ktrdr.telemetry.MetricsHandler;
 import io.ktrdr.telemetry.internal.errors.SdkErrors;
 import io.ktrdr.telemetry.internal.http.HttpServerMetrics;
+import io.ktrdr.telemetry.internal.http.PathMatcher;
 import io.ktrdr.telemetry.internal.sampling.InboundTraceContext;
 import io.opentelemetry.api.OpenTelemetry;
 import jakarta.servlet.DispatcherType;

@@ -2,6 +2,7 @@ package io.ktrdr.telemetry.javalin;
 
 import io.ktrdr.telemetry.internal.errors.TelemetryErrors;
 import io.ktrdr.telemetry.internal.http.HttpServerMetrics;
+import io.ktrdr.telemetry.internal.http.PathMatcher;
 import io.ktrdr.telemetry.internal.sampling.InboundTraceContext;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;

@@ -1,6 +1,11 @@
 package io.ktrdr.telemetry.javalin;
 
+import static io.opentelemetry.semconv.HttpAttributes.HTTP_REQUEST_METHOD;
 import static io.opentelemetry.semconv.HttpAttributes.HTTP_ROUTE;
+import static io.opentelemetry.semconv.ServerAttributes.SERVER_ADDRESS;
+import static io.opentelemetry.semconv.ServerAttributes.SERVER_PORT;
+import static io.opentelemetry.semconv.UrlAttributes.URL_PATH;
+import static io.opentelemetry.semconv.UrlAttributes.URL_SCHEME;
 
 import io.ktrdr.telemetry.internal.http.HttpServerMetrics;
 import io.opentelemetry.api.OpenTelemetry;
@@ -27,10 +32,13 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The attributes and the status come from OpenTelemetry's instrumentation API ({@link
  * HttpServerAttributesExtractor}, {@link HttpSpanStatusExtractor}), written straight into the span,
- * and only when the span records: a request that is not sampled gets a span context (its trace id
- * is in the logs and forwarded downstream) and nothing else, no attribute is read or allocated for
- * it. The sampler therefore decides on the span name and the parent alone; it sees no attributes
- * (to leave paths out, use the plugin's {@code excludedPaths}).
+ * and only when the span records. The sampler sees the attributes the HTTP semantic conventions ask
+ * for at span creation: {@code http.request.method}, {@code url.scheme}, {@code url.path}, {@code
+ * server.address} and {@code server.port} (from the {@code Host} header, as the servlet container
+ * parsed it), so a rule-based sampler can drop a path. They are the only cost of a request that is
+ * not sampled beyond its span context: the method and scheme are constants, the path and the host
+ * are the container's strings, the port is boxed once; the SDK's attribute map for the span builder
+ * is the one allocation (docs/performance.md, "Sampling-time attributes").
  */
 final class ServerTracing {
   static final String SCOPE = "io.ktrdr.telemetry.javalin";
@@ -53,6 +61,9 @@ final class ServerTracing {
       HttpSpanStatusExtractor.create(ServletAttributesGetter.INSTANCE);
   private final ConcurrentHashMap<String, String[]> routeNames = new ConcurrentHashMap<>();
 
+  /** The last {@code server.port} boxed: a server answers on one or two ports. */
+  private volatile @Nullable Long lastPort;
+
   ServerTracing(OpenTelemetry openTelemetry) {
     this.tracer = openTelemetry.getTracer(SCOPE);
   }
@@ -73,7 +84,18 @@ final class ServerTracing {
         tracer
             .spanBuilder(METHOD_NAMES[state.methodIndex()])
             .setSpanKind(SpanKind.SERVER)
-            .setParent(parent);
+            .setParent(parent)
+            .setAttribute(HTTP_REQUEST_METHOD, HttpServerMetrics.methodName(state.methodIndex()))
+            .setAttribute(URL_SCHEME, state.https() ? "https" : "http")
+            .setAttribute(URL_PATH, request.getRequestURI());
+    String host = request.getServerName();
+    if (host != null && !host.isEmpty()) {
+      builder.setAttribute(SERVER_ADDRESS, host);
+      int port = request.getServerPort();
+      if (port > 0) {
+        builder.setAttribute(SERVER_PORT, boxed(port));
+      }
+    }
     if (callerLink != null) {
       builder.addLink(callerLink);
     }
@@ -85,6 +107,15 @@ final class ServerTracing {
       attributes.onStart(writer, parent, request);
     }
     return parent.with(span);
+  }
+
+  private Long boxed(int port) {
+    Long last = lastPort;
+    if (last == null || last != port) {
+      last = (long) port;
+      lastPort = last;
+    }
+    return last;
   }
 
   /**

@@ -110,7 +110,24 @@ class ConfigErrorsTest {
         Arguments.of(
             Map.of("KTRDR_TRACES_INBOUND_TRACESTATE_MAX_CHARS", "-1"),
             "KTRDR_TRACES_INBOUND_TRACESTATE_MAX_CHARS",
-            "KTRDR_TRACES_INBOUND_TRACESTATE_MAX_CHARS=-1: expected an integer 0-512"));
+            "KTRDR_TRACES_INBOUND_TRACESTATE_MAX_CHARS=-1: expected an integer 0-512"),
+        Arguments.of(
+            Map.of(
+                "OTEL_TRACES_SAMPLER", "ktrdr_rules",
+                "KTRDR_TRACES_SAMPLER_DROP_PATHS", "/health,ready"),
+            "KTRDR_TRACES_SAMPLER_DROP_PATHS",
+            "KTRDR_TRACES_SAMPLER_DROP_PATHS=/health,ready: expected comma-separated paths"
+                + " starting with / (a trailing * matches a prefix), e.g. /health,/ready"),
+        Arguments.of(
+            Map.of("OTEL_TRACES_SAMPLER", "ktrdr_rules"),
+            "KTRDR_TRACES_SAMPLER_DROP_PATHS",
+            "KTRDR_TRACES_SAMPLER_DROP_PATHS is not set: expected the paths to drop (e.g."
+                + " /health,/ready) with OTEL_TRACES_SAMPLER=ktrdr_rules"),
+        Arguments.of(
+            Map.of("KTRDR_TRACES_SAMPLER_DROP_PATHS", "/health"),
+            "KTRDR_TRACES_SAMPLER_DROP_PATHS",
+            "KTRDR_TRACES_SAMPLER_DROP_PATHS is set but OTEL_TRACES_SAMPLER=parentbased_always_on"
+                + " does not read it: expected OTEL_TRACES_SAMPLER=ktrdr_rules"));
   }
 
   @ParameterizedTest

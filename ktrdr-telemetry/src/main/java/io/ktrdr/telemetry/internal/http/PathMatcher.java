@@ -1,16 +1,23 @@
-package io.ktrdr.telemetry.javalin;
+package io.ktrdr.telemetry.internal.http;
 
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
-/** Exact paths and {@code /prefix*} patterns, for requests the telemetry leaves alone. */
-final class PathMatcher {
+/**
+ * Exact paths and {@code /prefix*} patterns: the requests the Javalin plugin leaves alone, the
+ * paths the {@code ktrdr_rules} sampler drops.
+ */
+public final class PathMatcher {
   private final Set<String> exact = new HashSet<>();
   private final String[] prefixes;
 
-  PathMatcher(List<String> patterns) {
+  /**
+   * @throws IllegalArgumentException when a pattern does not start with {@code /}
+   */
+  public PathMatcher(List<String> patterns) {
     List<String> prefixList = new ArrayList<>();
     for (String pattern : patterns) {
       if (!pattern.startsWith("/")) {
@@ -26,7 +33,8 @@ final class PathMatcher {
     this.prefixes = prefixList.toArray(new String[0]);
   }
 
-  boolean matches(String path) {
+  /** Whether {@code path} equals a pattern or starts with a prefix pattern. */
+  public boolean matches(@Nullable String path) {
     if (path == null) {
       return false;
     }
