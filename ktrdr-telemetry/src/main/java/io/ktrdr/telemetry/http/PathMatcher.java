@@ -1,9 +1,10 @@
-package io.ktrdr.telemetry.javalin;
+package io.ktrdr.telemetry.http;
 
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /** Exact paths and {@code /prefix*} patterns, for requests the telemetry leaves alone. */
 final class PathMatcher {
@@ -26,7 +27,7 @@ final class PathMatcher {
     this.prefixes = prefixList.toArray(new String[0]);
   }
 
-  boolean matches(String path) {
+  boolean matches(@Nullable String path) {
     if (path == null) {
       return false;
     }

@@ -1,4 +1,4 @@
-package io.ktrdr.telemetry.javalin;
+package io.ktrdr.telemetry.http;
 
 import static io.opentelemetry.semconv.HttpAttributes.HTTP_ROUTE;
 
@@ -14,9 +14,8 @@ import io.opentelemetry.instrumentation.api.instrumenter.AttributesExtractor;
 import io.opentelemetry.instrumentation.api.instrumenter.ErrorCauseExtractor;
 import io.opentelemetry.instrumentation.api.instrumenter.SpanStatusExtractor;
 import io.opentelemetry.instrumentation.api.semconv.http.HttpServerAttributesExtractor;
+import io.opentelemetry.instrumentation.api.semconv.http.HttpServerAttributesGetter;
 import io.opentelemetry.instrumentation.api.semconv.http.HttpSpanStatusExtractor;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
@@ -30,10 +29,13 @@ import org.jspecify.annotations.Nullable;
  * and only when the span records: a request that is not sampled gets a span context (its trace id
  * is in the logs and forwarded downstream) and nothing else, no attribute is read or allocated for
  * it. The sampler therefore decides on the span name and the parent alone; it sees no attributes
- * (to leave paths out, use the plugin's {@code excludedPaths}).
+ * (to leave paths out, use the filters' {@code excludedPaths}).
+ *
+ * @param <REQUEST> the server's request type
+ * @param <RESPONSE> the server's response type
  */
-final class ServerTracing {
-  static final String SCOPE = "io.ktrdr.telemetry.javalin";
+final class ServerTracing<REQUEST, RESPONSE> {
+  static final String SCOPE = HttpServerMetrics.SCOPE;
   private static final int MAX_CACHED_ROUTES = 1000;
 
   /** Span names before the route is known, by method index; non-standard methods are HTTP. */
@@ -47,14 +49,14 @@ final class ServerTracing {
   }
 
   private final Tracer tracer;
-  private final AttributesExtractor<HttpServletRequest, HttpServletResponse> attributes =
-      HttpServerAttributesExtractor.create(ServletAttributesGetter.INSTANCE);
-  private final SpanStatusExtractor<HttpServletRequest, HttpServletResponse> status =
-      HttpSpanStatusExtractor.create(ServletAttributesGetter.INSTANCE);
+  private final AttributesExtractor<REQUEST, RESPONSE> attributes;
+  private final SpanStatusExtractor<REQUEST, RESPONSE> status;
   private final ConcurrentHashMap<String, String[]> routeNames = new ConcurrentHashMap<>();
 
-  ServerTracing(OpenTelemetry openTelemetry) {
+  ServerTracing(OpenTelemetry openTelemetry, HttpServerAttributesGetter<REQUEST, RESPONSE> getter) {
     this.tracer = openTelemetry.getTracer(SCOPE);
+    this.attributes = HttpServerAttributesExtractor.create(getter);
+    this.status = HttpSpanStatusExtractor.create(getter);
   }
 
   /**
@@ -65,10 +67,7 @@ final class ServerTracing {
    * @return {@code parent} with the server span
    */
   Context start(
-      RequestState state,
-      Context parent,
-      HttpServletRequest request,
-      @Nullable SpanContext callerLink) {
+      RequestState state, Context parent, REQUEST request, @Nullable SpanContext callerLink) {
     SpanBuilder builder =
         tracer
             .spanBuilder(METHOD_NAMES[state.methodIndex()])
@@ -94,8 +93,8 @@ final class ServerTracing {
   void end(
       RequestState state,
       Context context,
-      HttpServletRequest request,
-      HttpServletResponse response,
+      REQUEST request,
+      RESPONSE response,
       @Nullable Throwable error) {
     Span span = state.span;
     if (span == null) {
