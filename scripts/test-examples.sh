@@ -36,6 +36,9 @@ fi
 echo "test-examples: JDK for virtual threads: $jdk21"
 
 "${maven[@]}" -q install -DskipTests -Dspotless.check.skip=true -pl ktrdr-telemetry,ktrdr-telemetry-logback,ktrdr-telemetry-testing,ktrdr-telemetry-bom -am
+# Every version the BOM pins resolves: examples/bom-resolve imports it and depends on each pinned
+# artifact (its BomPinsTest keeps that list equal to the BOM's).
+"${maven[@]}" -q -f examples/bom-resolve/pom.xml dependency:resolve
 # --fail-at-end: every example runs and reports, even after one fails.
 "${maven[@]}" -f examples/pom.xml --fail-at-end verify "-Djdk21.home=$jdk21" "$@"
 if [ $# -eq 0 ]; then

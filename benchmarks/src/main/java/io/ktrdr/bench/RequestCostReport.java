@@ -117,7 +117,10 @@ public final class RequestCostReport {
                 + " part of its spans are dropped unexported (the benchmark prints how many), and"
                 + " `SampledCost` gives the CPU and bytes of a sampled request with its export"
                 + " (performance notes in tracing.md). Times are JMH averages with their 99.9 % error, and vary"
-                + " with the machine's load.\n\n")
+                + " with the machine's load. The benchmarks reach the filter only through its public"
+                + " API (`ServletTelemetryFilter.builder`, `ServletTelemetryFilter.routeMatched`,"
+                + " the seam the Javalin plugin uses too), from their own package `io.ktrdr.bench`:"
+                + " none lives in a library package.\n\n")
         .append("| set-up | time per request | allocated per request |\n|---|---|---|\n");
     for (String setup : FILTER_SETUPS) {
       Cost cost = filter.get(setup);

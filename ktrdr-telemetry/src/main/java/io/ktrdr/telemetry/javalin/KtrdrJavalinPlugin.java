@@ -5,11 +5,7 @@ import io.javalin.http.Handler;
 import io.javalin.plugin.Plugin;
 import io.ktrdr.telemetry.KtrdrTelemetry;
 import io.ktrdr.telemetry.MetricsHandler;
-import io.ktrdr.telemetry.internal.errors.SdkErrors;
-import io.ktrdr.telemetry.internal.http.HttpServerMetrics;
-import io.ktrdr.telemetry.internal.http.PathMatcher;
-import io.ktrdr.telemetry.internal.sampling.InboundTraceContext;
-import io.opentelemetry.api.OpenTelemetry;
+import io.ktrdr.telemetry.http.ServletTelemetryFilter;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.ArrayList;
@@ -37,10 +33,10 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>Records {@code http.server.request.duration} and {@code http.server.active_requests} (see
- * {@link io.ktrdr.telemetry.http.HttpServerMetrics}) with {@code http.route} set to the matched
- * route template, e.g. {@code /api/v1/data/{symbol}/{timeframe}}. A request that matches no route
- * (404, 405, a HEAD answered from a GET route) has no {@code http.route}; the raw path is never
- * used.
+ * {@link ServletTelemetryFilter}, which the plugin installs) with {@code http.route} set to the
+ * matched route template, e.g. {@code /api/v1/data/{symbol}/{timeframe}}. A request that matches no
+ * route (404, 405, a HEAD answered from a GET route) has no {@code http.route}; the raw path is
+ * never used.
  *
  * <p>With tracing on, each request gets a server span named {@code GET
  * /api/v1/data/{symbol}/{timeframe}} (method and route template) with the HTTP semantic-convention
@@ -101,7 +97,7 @@ public final class KtrdrJavalinPlugin extends Plugin<KtrdrJavalinPlugin.Config> 
     if (config.metricsPath != null) {
       excluded.add(config.metricsPath);
     }
-    RequestTelemetryFilter filter = filter(telemetry, excluded, config.trustedCallers);
+    ServletTelemetryFilter filter = filter(telemetry, excluded, config.trustedCallers);
     state.jetty.modifyServletContextHandler(
         context ->
             context.addFilter(new FilterHolder(filter), "/*", EnumSet.of(DispatcherType.REQUEST)));
@@ -114,23 +110,20 @@ public final class KtrdrJavalinPlugin extends Plugin<KtrdrJavalinPlugin.Config> 
   }
 
   /** The servlet filter recording into {@code telemetry}, skipping {@code excluded} paths. */
-  static RequestTelemetryFilter filter(KtrdrTelemetry telemetry, List<String> excluded) {
+  static ServletTelemetryFilter filter(KtrdrTelemetry telemetry, List<String> excluded) {
     return filter(telemetry, excluded, null);
   }
 
-  private static RequestTelemetryFilter filter(
+  /** Routes come from Javalin's match ({@link RouteCapture}) only: its servlet mapping is /*. */
+  private static ServletTelemetryFilter filter(
       KtrdrTelemetry telemetry,
       List<String> excluded,
       @Nullable Predicate<HttpServletRequest> trustedCallers) {
-    OpenTelemetry openTelemetry = telemetry.openTelemetry();
-    return new RequestTelemetryFilter(
-        HttpServerMetrics.create(openTelemetry),
-        telemetry.tracingEnabled() ? new ServerTracing(openTelemetry) : null,
-        openTelemetry.getPropagators().getTextMapPropagator(),
-        SdkErrors.of(openTelemetry),
-        new PathMatcher(excluded),
-        InboundTraceContext.of(openTelemetry),
-        trustedCallers);
+    return ServletTelemetryFilter.builder(telemetry)
+        .excludedPaths(excluded)
+        .routeResolver(null)
+        .trustedCallers(trustedCallers)
+        .build();
   }
 
   @Override

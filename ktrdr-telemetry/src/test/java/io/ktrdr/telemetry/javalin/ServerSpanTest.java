@@ -3,6 +3,7 @@ package io.ktrdr.telemetry.javalin;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ktrdr.telemetry.KtrdrTelemetry;
+import io.ktrdr.telemetry.http.ServletTelemetryFilter;
 import io.ktrdr.telemetry.testing.OtlpReceiver;
 import io.ktrdr.telemetry.testing.OtlpReceiver.ReceivedSpan;
 import io.opentelemetry.api.trace.Span;
@@ -154,7 +155,7 @@ class ServerSpanTest {
     AtomicReference<SpanContext> inside = new AtomicReference<>();
     FilterChain chain =
         (req, res) -> {
-          RouteCapture.routeMatched((HttpServletRequest) req, ROUTE);
+          ServletTelemetryFilter.routeMatched((HttpServletRequest) req, ROUTE);
           inside.set(Span.current().getSpanContext());
           ((HttpServletResponse) res).setStatus(200);
         };

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The library without Javalin: the JDK's HttpServer serves its metrics. */
+/** The library without Javalin: the JDK's HttpServer serves its metrics and records requests. */
 class JdkHttpServerExampleTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
@@ -52,6 +52,10 @@ class JdkHttpServerExampleTest {
           .hasValue("text/plain; version=0.0.4; charset=utf-8");
       assertThat(scrape.body())
           .containsPattern("(?m)^example_greetings_total\\{[^}]*\\} 3(\\.0)?$")
+          .containsPattern(
+              "(?m)^http_server_request_duration_seconds_count\\{http_request_method=\"GET\","
+                  + "http_response_status_code=\"200\",http_route=\"/hello\",[^}]*\\} 3$")
+          .doesNotContain("http_route=\"/metrics\"")
           .containsPattern("(?m)^target_info\\{.*service_name=\"jdk-httpserver-example\".*\\} 1")
           .containsPattern("(?m)^jvm_memory_used_bytes\\{area=\"heap\"\\} ")
           .containsPattern("(?m)^process_cpu_seconds_total ");

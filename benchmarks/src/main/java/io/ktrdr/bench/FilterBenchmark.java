@@ -1,8 +1,8 @@
-package io.ktrdr.telemetry.javalin;
+package io.ktrdr.bench;
 
 import com.sun.net.httpserver.HttpServer;
-import io.ktrdr.bench.OtlpSink;
 import io.ktrdr.telemetry.KtrdrTelemetry;
+import io.ktrdr.telemetry.http.ServletTelemetryFilter;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
@@ -10,7 +10,6 @@ import jakarta.servlet.FilterChain;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -28,9 +27,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The telemetry's own cost per request, without a server around it: the plugin's servlet filter
- * (the one {@link KtrdrJavalinPlugin} installs) around a trivial chain that does what Javalin's
- * route match tells the plugin ({@link RouteCapture}) and sets status 200, on a reused {@link
+ * The telemetry's own cost per request, without a server around it: the public {@link
+ * ServletTelemetryFilter} (the one {@code KtrdrJavalinPlugin} installs, built as the plugin builds
+ * it: no route resolver) around a trivial chain that names the route as Javalin's route match does
+ * ({@link ServletTelemetryFilter#routeMatched}) and sets status 200, on a reused {@link
  * LightRequest} and {@link LightResponse}. Run with {@code -prof gc} for the bytes per request.
  *
  * <p>Set-ups ({@code setup}):
@@ -65,7 +65,7 @@ public class FilterBenchmark {
 
   private HttpServer sink;
   private KtrdrTelemetry telemetry;
-  private RequestTelemetryFilter filter;
+  private ServletTelemetryFilter filter;
   private LightRequest request;
   private LightResponse response;
   private FilterChain chain;
@@ -96,7 +96,7 @@ public class FilterBenchmark {
             .shutdownHook(false)
             .environment(environment)
             .build();
-    filter = KtrdrJavalinPlugin.filter(telemetry, List.of("/metrics"));
+    filter = ServletTelemetryFilter.builder(telemetry).routeResolver(null).build();
     request =
         setup.endsWith("-root")
             ? new LightRequest("Host", "127.0.0.1:8080", "User-Agent", "wrk")
@@ -110,7 +110,7 @@ public class FilterBenchmark {
     response = new LightResponse();
     chain =
         (req, res) -> {
-          RouteCapture.routeMatched((HttpServletRequest) req, ROUTE);
+          ServletTelemetryFilter.routeMatched((HttpServletRequest) req, ROUTE);
           ((HttpServletResponse) res).setStatus(200);
         };
   }
@@ -140,7 +140,7 @@ public class FilterBenchmark {
 
   @Benchmark
   public int request() throws Exception {
-    request.removeAttribute(RequestState.ATTRIBUTE);
+    request.reset();
     if (setup.equals("none")) {
       chain.doFilter(request, response);
     } else {

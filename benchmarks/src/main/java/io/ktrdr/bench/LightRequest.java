@@ -1,4 +1,4 @@
-package io.ktrdr.telemetry.javalin;
+package io.ktrdr.bench;
 
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
@@ -146,6 +146,12 @@ final class LightRequest implements HttpServletRequest {
   public void setAttribute(String name, Object value) {
     attributeName = name;
     attributeValue = value;
+  }
+
+  /** Forgets the attribute the filter set, so that the next invocation is a new request. */
+  void reset() {
+    attributeName = null;
+    attributeValue = null;
   }
 
   @Override

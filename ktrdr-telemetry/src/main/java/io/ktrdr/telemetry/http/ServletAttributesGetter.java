@@ -1,4 +1,4 @@
-package io.ktrdr.telemetry.javalin;
+package io.ktrdr.telemetry.http;
 
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.instrumentation.api.semconv.http.HttpServerAttributesGetter;
@@ -14,8 +14,24 @@ import org.jspecify.annotations.Nullable;
 enum ServletAttributesGetter
     implements
         HttpServerAttributesGetter<HttpServletRequest, HttpServletResponse>,
-        TextMapGetter<HttpServletRequest> {
+        TextMapGetter<HttpServletRequest>, ServerTracing.StartAttributes<HttpServletRequest> {
   INSTANCE;
+
+  @Override
+  public String urlPath(HttpServletRequest request) {
+    return request.getRequestURI();
+  }
+
+  /** The container's parse of the Host header (or its own address without one). */
+  @Override
+  public @Nullable String serverAddress(HttpServletRequest request) {
+    return request.getServerName();
+  }
+
+  @Override
+  public int serverPort(HttpServletRequest request) {
+    return request.getServerPort();
+  }
 
   @Override
   public String getHttpRequestMethod(HttpServletRequest request) {

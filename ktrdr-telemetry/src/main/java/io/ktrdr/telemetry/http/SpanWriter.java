@@ -1,4 +1,4 @@
-package io.ktrdr.telemetry.javalin;
+package io.ktrdr.telemetry.http;
 
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -15,10 +15,10 @@ import org.jspecify.annotations.Nullable;
  */
 final class SpanWriter implements AttributesBuilder, SpanStatusBuilder {
   private final Span span;
-  private final ServerTracing tracing;
+  private final ServerTracing<?, ?> tracing;
   private final int methodIndex;
 
-  SpanWriter(Span span, ServerTracing tracing, int methodIndex) {
+  SpanWriter(Span span, ServerTracing<?, ?> tracing, int methodIndex) {
     this.span = span;
     this.tracing = tracing;
     this.methodIndex = methodIndex;

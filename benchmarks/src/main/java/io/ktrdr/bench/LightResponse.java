@@ -1,4 +1,4 @@
-package io.ktrdr.telemetry.javalin;
+package io.ktrdr.bench;
 
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.Cookie;

@@ -1,4 +1,4 @@
-package io.ktrdr.telemetry.javalin;
+package io.ktrdr.telemetry.http;
 
 import io.opentelemetry.api.trace.Span;
 import org.jspecify.annotations.Nullable;

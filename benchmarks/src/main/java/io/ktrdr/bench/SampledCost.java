@@ -1,8 +1,8 @@
-package io.ktrdr.telemetry.javalin;
+package io.ktrdr.bench;
 
 import com.sun.net.httpserver.HttpServer;
-import io.ktrdr.bench.OtlpSink;
 import io.ktrdr.telemetry.KtrdrTelemetry;
+import io.ktrdr.telemetry.http.ServletTelemetryFilter;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
@@ -11,7 +11,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.lang.management.ManagementFactory;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -25,9 +24,9 @@ import java.util.Map;
  * on a busy machine. The queue is made large enough that no span is dropped (a dropped span would
  * not cost its export).
  *
- * <p>Usage: {@code java -cp benchmarks.jar io.ktrdr.telemetry.javalin.SampledCost [requests
- * [metrics]]} (default 200000; a first round of the same size warms up; {@code metrics}: the same
- * requests with metrics only, for comparison).
+ * <p>Usage: {@code java -cp benchmarks.jar io.ktrdr.bench.SampledCost [requests [metrics]]}
+ * (default 200000; a first round of the same size warms up; {@code metrics}: the same requests with
+ * metrics only, for comparison).
  */
 public final class SampledCost {
   private SampledCost() {}
@@ -54,7 +53,8 @@ public final class SampledCost {
             .shutdownHook(false)
             .environment(environment)
             .build()) {
-      RequestTelemetryFilter filter = KtrdrJavalinPlugin.filter(telemetry, List.of("/metrics"));
+      ServletTelemetryFilter filter =
+          ServletTelemetryFilter.builder(telemetry).routeResolver(null).build();
       LightRequest request =
           new LightRequest(
               "Host",
@@ -66,7 +66,7 @@ public final class SampledCost {
       LightResponse response = new LightResponse();
       FilterChain chain =
           (req, res) -> {
-            RouteCapture.routeMatched((HttpServletRequest) req, FilterBenchmark.ROUTE);
+            ServletTelemetryFilter.routeMatched((HttpServletRequest) req, FilterBenchmark.ROUTE);
             ((HttpServletResponse) res).setStatus(200);
           };
       run(filter, request, response, chain, requests);
@@ -94,14 +94,14 @@ public final class SampledCost {
   }
 
   private static void run(
-      RequestTelemetryFilter filter,
+      ServletTelemetryFilter filter,
       LightRequest request,
       LightResponse response,
       FilterChain chain,
       int requests)
       throws Exception {
     for (int i = 0; i < requests; i++) {
-      request.removeAttribute(RequestState.ATTRIBUTE);
+      request.reset();
       filter.doFilter(request, response, chain);
     }
   }

@@ -1,4 +1,4 @@
-package io.ktrdr.telemetry.javalin;
+package io.ktrdr.telemetry.http;
 
 import static io.opentelemetry.semconv.HttpAttributes.HTTP_REQUEST_METHOD;
 import static io.opentelemetry.semconv.HttpAttributes.HTTP_ROUTE;
@@ -19,9 +19,8 @@ import io.opentelemetry.instrumentation.api.instrumenter.AttributesExtractor;
 import io.opentelemetry.instrumentation.api.instrumenter.ErrorCauseExtractor;
 import io.opentelemetry.instrumentation.api.instrumenter.SpanStatusExtractor;
 import io.opentelemetry.instrumentation.api.semconv.http.HttpServerAttributesExtractor;
+import io.opentelemetry.instrumentation.api.semconv.http.HttpServerAttributesGetter;
 import io.opentelemetry.instrumentation.api.semconv.http.HttpSpanStatusExtractor;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
@@ -39,9 +38,12 @@ import org.jspecify.annotations.Nullable;
  * not sampled beyond its span context: the method and scheme are constants, the path and the host
  * are the container's strings, the port is boxed once; the SDK's attribute map for the span builder
  * is the one allocation (docs/performance.md, "Sampling-time attributes").
+ *
+ * @param <REQUEST> the server's request type
+ * @param <RESPONSE> the server's response type
  */
-final class ServerTracing {
-  static final String SCOPE = "io.ktrdr.telemetry.javalin";
+final class ServerTracing<REQUEST, RESPONSE> {
+  static final String SCOPE = HttpServerMetrics.SCOPE;
   private static final int MAX_CACHED_ROUTES = 1000;
 
   /** Span names before the route is known, by method index; non-standard methods are HTTP. */
@@ -55,17 +57,36 @@ final class ServerTracing {
   }
 
   private final Tracer tracer;
-  private final AttributesExtractor<HttpServletRequest, HttpServletResponse> attributes =
-      HttpServerAttributesExtractor.create(ServletAttributesGetter.INSTANCE);
-  private final SpanStatusExtractor<HttpServletRequest, HttpServletResponse> status =
-      HttpSpanStatusExtractor.create(ServletAttributesGetter.INSTANCE);
+  private final AttributesExtractor<REQUEST, RESPONSE> attributes;
+  private final SpanStatusExtractor<REQUEST, RESPONSE> status;
   private final ConcurrentHashMap<String, String[]> routeNames = new ConcurrentHashMap<>();
 
   /** The last {@code server.port} boxed: a server answers on one or two ports. */
   private volatile @Nullable Long lastPort;
 
-  ServerTracing(OpenTelemetry openTelemetry) {
+  /**
+   * What the sampler is given of a request besides its method and scheme, read before the span
+   * starts; the container's own strings, so a request that is not sampled allocates nothing here.
+   */
+  interface StartAttributes<REQUEST> {
+    /** {@code url.path}: the request's path, undecoded. */
+    String urlPath(REQUEST request);
+
+    /** {@code server.address}: the host the request was sent to (its Host), or null. */
+    @Nullable String serverAddress(REQUEST request);
+
+    /** {@code server.port}: the port the request was sent to, or 0 when unknown. */
+    int serverPort(REQUEST request);
+  }
+
+  private final StartAttributes<REQUEST> startAttributes;
+
+  <G extends HttpServerAttributesGetter<REQUEST, RESPONSE> & StartAttributes<REQUEST>>
+      ServerTracing(OpenTelemetry openTelemetry, G getter) {
+    this.startAttributes = getter;
     this.tracer = openTelemetry.getTracer(SCOPE);
+    this.attributes = HttpServerAttributesExtractor.create(getter);
+    this.status = HttpSpanStatusExtractor.create(getter);
   }
 
   /**
@@ -76,10 +97,7 @@ final class ServerTracing {
    * @return {@code parent} with the server span
    */
   Context start(
-      RequestState state,
-      Context parent,
-      HttpServletRequest request,
-      @Nullable SpanContext callerLink) {
+      RequestState state, Context parent, REQUEST request, @Nullable SpanContext callerLink) {
     SpanBuilder builder =
         tracer
             .spanBuilder(METHOD_NAMES[state.methodIndex()])
@@ -87,11 +105,11 @@ final class ServerTracing {
             .setParent(parent)
             .setAttribute(HTTP_REQUEST_METHOD, HttpServerMetrics.methodName(state.methodIndex()))
             .setAttribute(URL_SCHEME, state.https() ? "https" : "http")
-            .setAttribute(URL_PATH, request.getRequestURI());
-    String host = request.getServerName();
+            .setAttribute(URL_PATH, startAttributes.urlPath(request));
+    String host = startAttributes.serverAddress(request);
     if (host != null && !host.isEmpty()) {
       builder.setAttribute(SERVER_ADDRESS, host);
-      int port = request.getServerPort();
+      int port = startAttributes.serverPort(request);
       if (port > 0) {
         builder.setAttribute(SERVER_PORT, boxed(port));
       }
@@ -125,8 +143,8 @@ final class ServerTracing {
   void end(
       RequestState state,
       Context context,
-      HttpServletRequest request,
-      HttpServletResponse response,
+      REQUEST request,
+      RESPONSE response,
       @Nullable Throwable error) {
     Span span = state.span;
     if (span == null) {
