@@ -59,7 +59,7 @@ public final class HttpServerTelemetryFilter extends Filter {
 
   @Override
   public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
-    if (requests.excluded(exchange.getRequestURI().getRawPath())) {
+    if (requests.excluded(exchange.getRequestURI().getRawPath(), 0)) {
       chain.doFilter(exchange);
       return;
     }

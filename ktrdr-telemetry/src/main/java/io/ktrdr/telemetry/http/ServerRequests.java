@@ -77,9 +77,12 @@ final class ServerRequests<REQUEST, RESPONSE> {
     }
   }
 
-  /** Whether {@code path} is one the telemetry leaves alone. */
-  boolean excluded(@Nullable String path) {
-    return excluded.matches(path);
+  /**
+   * Whether {@code path}, from index {@code from} on (after the servlet context path), is one the
+   * telemetry leaves alone; a trailing {@code /} does not count.
+   */
+  boolean excluded(@Nullable String path, int from) {
+    return excluded.matches(path, from);
   }
 
   /** A request arrived: counts it as active and starts its clock. */

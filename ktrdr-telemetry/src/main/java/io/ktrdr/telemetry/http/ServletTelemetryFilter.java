@@ -82,6 +82,16 @@ public final class ServletTelemetryFilter implements Filter {
     }
   }
 
+  /** The length of the request's context path when its URI starts with it, else 0. */
+  private static int contextLength(HttpServletRequest request) {
+    String context = request.getContextPath();
+    if (context == null || context.isEmpty()) {
+      return 0;
+    }
+    String uri = request.getRequestURI();
+    return uri != null && uri.startsWith(context) ? context.length() : 0;
+  }
+
   @Override
   public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
       throws IOException, ServletException {
@@ -91,7 +101,10 @@ public final class ServletTelemetryFilter implements Filter {
     }
     HttpServletRequest httpRequest = (HttpServletRequest) request;
     HttpServletResponse httpResponse = (HttpServletResponse) response;
-    if (requests.excluded(httpRequest.getRequestURI())) {
+    String uri = httpRequest.getRequestURI();
+    int contextLength = contextLength(httpRequest);
+    // Excluded paths match with or without the context path: /metrics excludes /svc/metrics.
+    if (requests.excluded(uri, 0) || (contextLength > 0 && requests.excluded(uri, contextLength))) {
       chain.doFilter(request, response);
       return;
     }

@@ -22,6 +22,21 @@ class PathMatcherTest {
   }
 
   @Test
+  void oneTrailingSlashIsIgnoredAndAContextPathCanBeSkipped() {
+    PathMatcher matcher = new PathMatcher(List.of("/metrics", "/", "/static/*"));
+    assertThat(matcher.matches("/metrics/")).isTrue();
+    assertThat(matcher.matches("/metrics//")).isFalse();
+    assertThat(matcher.matches("/")).isTrue();
+    assertThat(matcher.matches("/svc/metrics", "/svc".length())).isTrue();
+    assertThat(matcher.matches("/svc/metrics/", "/svc".length())).isTrue();
+    assertThat(matcher.matches("/svc/static/a.css", "/svc".length())).isTrue();
+    assertThat(matcher.matches("/svc/metricsx", "/svc".length())).isFalse();
+    assertThat(matcher.matches("/svc", "/svc".length())).isFalse();
+    assertThat(matcher.matches("/svc/metrics")).isFalse();
+    assertThat(matcher.matches("/metrics", -1)).isFalse();
+  }
+
+  @Test
   void aPatternMustStartWithASlash() {
     assertThatThrownBy(() -> new PathMatcher(List.of("metrics")))
         .hasMessage("excluded path 'metrics' must start with '/' (a trailing '*' makes a prefix)");
