@@ -25,10 +25,11 @@ import org.jspecify.annotations.Nullable;
  * #resolve}, plus, for each {@code otel.*} key the process carries that the library's view of the
  * environment does not set, the value autoconfigure reads as unset. That is a blank for numbers,
  * booleans, durations, lists and maps; the shared key's value for a per-signal OTLP key (the SDK
- * falls back to it); the SDK default for the sampler and compression. Other text keys (endpoints,
- * certificate paths, the service name) have no such value: when one leaks, which takes an injected
- * {@link KtrdrTelemetryBuilder#environment} or a blank process value, its process value stays and
- * {@link #leakedText} names it for a warning.
+ * falls back to it); the SDK default for the sampler, compression and the OTLP metrics temporality
+ * and default histogram aggregation. Other text keys (endpoints, certificate paths, the service
+ * name) have no such value: when one leaks, which takes an injected {@link
+ * KtrdrTelemetryBuilder#environment} or a blank process value, its process value stays and {@link
+ * #leakedText} names it for a warning.
  */
 final class OtelProperties {
   /** Spans per OTLP export by default ({@code OTEL_BSP_MAX_EXPORT_BATCH_SIZE}; the SDK's: 512). */
@@ -49,7 +50,10 @@ final class OtelProperties {
   private static final Map<String, String> TEXT_DEFAULTS =
       Map.of(
           "otel.traces.sampler", "parentbased_always_on",
-          "otel.exporter.otlp.compression", "none");
+          "otel.exporter.otlp.compression", "none",
+          // Metrics-only OTLP keys without a shared form; a blank fails the OTLP metric exporter.
+          "otel.exporter.otlp.metrics.temporality.preference", "cumulative",
+          "otel.exporter.otlp.metrics.default.histogram.aggregation", "explicit_bucket_histogram");
 
   private static final Pattern PER_SIGNAL =
       Pattern.compile("otel\\.exporter\\.otlp\\.(traces|metrics|logs)\\.(.+)");
@@ -158,8 +162,10 @@ final class OtelProperties {
         return shared;
       }
     }
-    String sdkDefault =
-        TEXT_DEFAULTS.get(perSignal.matches() ? "otel.exporter.otlp." + perSignal.group(2) : key);
+    String sdkDefault = TEXT_DEFAULTS.get(key);
+    if (sdkDefault == null && perSignal.matches()) {
+      sdkDefault = TEXT_DEFAULTS.get("otel.exporter.otlp." + perSignal.group(2));
+    }
     if (sdkDefault != null) {
       return sdkDefault;
     }

@@ -111,4 +111,43 @@ class OtelPropertiesTest {
       System.clearProperty("otel.exporter.otlp.certificate");
     }
   }
+
+  @Test
+  void processMetricExportChoicesOutsideAnInjectedEnvironmentReadAsTheSdkDefaults() {
+    Map<String, String> environment =
+        Map.of(
+            "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta",
+            "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
+                "base2_exponential_bucket_histogram");
+    assertThat(OtelProperties.overrides(Map.of(), environment, new Properties()))
+        .containsEntry("otel.exporter.otlp.metrics.temporality.preference", "cumulative")
+        .containsEntry(
+            "otel.exporter.otlp.metrics.default.histogram.aggregation",
+            "explicit_bucket_histogram");
+    assertThat(OtelProperties.leakedText(Map.of(), environment, new Properties())).isEmpty();
+  }
+
+  @Test
+  void aProcessTemporalityOutsideAnInjectedEnvironmentDoesNotFailStartUp() {
+    System.setProperty("otel.exporter.otlp.metrics.temporality.preference", "delta");
+    System.setProperty(
+        "otel.exporter.otlp.metrics.default.histogram.aggregation",
+        "base2_exponential_bucket_histogram");
+    try {
+      // A blank value, which is what "unset" used to be, fails autoconfigure's OTLP metric
+      // exporter ("Unrecognized aggregation temporality: ").
+      KtrdrTelemetry.builder()
+          .serviceName("svc")
+          .environment(
+              Map.of(
+                  "OTEL_METRICS_EXPORTER", "otlp",
+                  "OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1"))
+          .shutdownHook(false)
+          .build()
+          .close();
+    } finally {
+      System.clearProperty("otel.exporter.otlp.metrics.temporality.preference");
+      System.clearProperty("otel.exporter.otlp.metrics.default.histogram.aggregation");
+    }
+  }
 }

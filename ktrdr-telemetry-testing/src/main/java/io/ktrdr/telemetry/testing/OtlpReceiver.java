@@ -235,11 +235,16 @@ public final class OtlpReceiver implements AutoCloseable {
    * matches (at least {@code count}). Fails naming every span received so far.
    */
   public List<ReceivedSpan> awaitSpans(Predicate<ReceivedSpan> match, int count, Duration timeout) {
-    return Await.value(
-        count + " matching span(s); received so far: " + new SpanNames(spans),
-        timeout,
-        () -> spans.stream().filter(match).collect(Collectors.toList()),
-        found -> found.size() >= count);
+    try {
+      return Await.value(
+          count + " matching span(s)",
+          timeout,
+          () -> spans.stream().filter(match).collect(Collectors.toList()),
+          found -> found.size() >= count);
+    } catch (AssertionError e) {
+      // Named at the timeout, not when the wait began.
+      throw new AssertionError(e.getMessage() + "; received so far: " + spanNames(), e);
+    }
   }
 
   /** The first span named {@code name}, waiting at most 10 seconds. */
@@ -256,18 +261,8 @@ public final class OtlpReceiver implements AutoCloseable {
         found -> !found.isEmpty());
   }
 
-  /** The names of the spans received, read when a failure message is built. */
-  private static final class SpanNames {
-    private final List<ReceivedSpan> spans;
-
-    SpanNames(List<ReceivedSpan> spans) {
-      this.spans = spans;
-    }
-
-    @Override
-    public String toString() {
-      return spans.stream().map(ReceivedSpan::name).collect(Collectors.toList()).toString();
-    }
+  private List<String> spanNames() {
+    return spans.stream().map(ReceivedSpan::name).collect(Collectors.toList());
   }
 
   @Override
