@@ -385,6 +385,10 @@ final class EnvironmentLayer {
    * shared with the application, so the library cannot refuse a key it does not know, but a typo of
    * one of its own should not go unseen.
    */
+  private static final String DECLARATIVE_CONFIG =
+      " is set: expected it unset (ktrdr-telemetry configures the SDK from OTEL_* and KTRDR_*"
+          + " variables; OpenTelemetry's declarative configuration file is not supported)";
+
   static Map<String, String> otelProperties(EnvConfig env) {
     Map<String, String> properties = new HashMap<>();
     TreeSet<String> ignored = new TreeSet<>();
@@ -398,6 +402,11 @@ final class EnvironmentLayer {
               }
               if (!key.startsWith("OTEL_") || value == null || value.isBlank()) {
                 return;
+              }
+              if (key.equals("OTEL_CONFIG_FILE") || key.equals("OTEL_EXPERIMENTAL_CONFIG_FILE")) {
+                // Not ignorable: OpenTelemetry's autoconfigure reads it from the process and
+                // then fails, naming a module, not the key.
+                throw EnvConfig.conflict(key, key + DECLARATIVE_CONFIG);
               }
               if (!honoured(key)) {
                 ignored.add(key);

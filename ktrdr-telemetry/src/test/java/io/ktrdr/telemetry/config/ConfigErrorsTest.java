@@ -127,7 +127,13 @@ class ConfigErrorsTest {
             Map.of("KTRDR_TRACES_SAMPLER_DROP_PATHS", "/health"),
             "KTRDR_TRACES_SAMPLER_DROP_PATHS",
             "KTRDR_TRACES_SAMPLER_DROP_PATHS is set but OTEL_TRACES_SAMPLER=parentbased_always_on"
-                + " does not read it: expected OTEL_TRACES_SAMPLER=ktrdr_rules"));
+                + " does not read it: expected OTEL_TRACES_SAMPLER=ktrdr_rules"),
+        Arguments.of(
+            Map.of("OTEL_CONFIG_FILE", "/etc/otel/sdk.yaml"),
+            "OTEL_CONFIG_FILE",
+            "OTEL_CONFIG_FILE is set: expected it unset (ktrdr-telemetry configures the SDK from"
+                + " OTEL_* and KTRDR_* variables; OpenTelemetry's declarative configuration file is"
+                + " not supported)"));
   }
 
   @ParameterizedTest
