@@ -315,7 +315,7 @@ final class LightRequest implements HttpServletRequest {
 
   @Override
   public String getContextPath() {
-    throw new UnsupportedOperationException();
+    return "";
   }
 
   @Override

@@ -91,6 +91,8 @@ class ServerSpanTest {
                   return "GET";
                 case "getRequestURI":
                   return "/api/v1/data/AAPL/1d";
+                case "getContextPath":
+                  return "";
                 case "getQueryString":
                   return "start=2024-01-01";
                 case "getScheme":

@@ -16,8 +16,7 @@ import java.util.regex.Pattern;
  * 127.0.0.1:8000} in a block become the API's real port, and so on; the same ports go to {@code
  * scripts/run.sh} through its port variables.
  */
-record DocPorts(
-    int api, int backtestWorker, int trainingWorker, int prometheus, int alertmanager) {
+record DocPorts(int api, int backtestWorker, int trainingWorker, int prometheus, int alertmanager) {
   private static final Pattern HOST_PORT =
       Pattern.compile("\\b(localhost|127\\.0\\.0\\.1):(8000|5003|5004|9090|9093)\\b");
 

@@ -88,6 +88,7 @@ class DocsClaimsTest {
           "ktrdr_operation_duration_seconds", "only after an operation ended (workers)",
           "ktrdr_backtests_total", "getting-started.md's example of your own counter",
           "ktrdr_metrics_token", "a Docker secret's name, not a metric",
+          "ktrdr_rules", "the name of a sampler (OTEL_TRACES_SAMPLER=ktrdr_rules), not a metric",
           "otel_sdk_", "the SDK's own metrics: only with spans exported (OTEL_EXPORTER_OTLP_*)",
           "otel_span_", "labels of the SDK's own span metrics (as otel_sdk_)",
           "otel_metric_overflow", "the label of the series past the cardinality limit");
