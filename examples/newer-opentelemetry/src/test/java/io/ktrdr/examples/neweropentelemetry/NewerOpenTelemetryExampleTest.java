@@ -3,9 +3,9 @@ package io.ktrdr.examples.neweropentelemetry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ktrdr.examples.support.ExampleProcess;
-import io.ktrdr.examples.support.Http;
-import io.ktrdr.examples.support.OtlpReceiver;
-import io.ktrdr.examples.support.OtlpReceiver.ReceivedSpan;
+import io.ktrdr.telemetry.testing.Http;
+import io.ktrdr.telemetry.testing.OtlpReceiver;
+import io.ktrdr.telemetry.testing.OtlpReceiver.ReceivedSpan;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
@@ -58,8 +58,7 @@ class NewerOpenTelemetryExampleTest {
       String port = app.awaitLine(Pattern.compile("metrics on port (\\d+)"), TIMEOUT).group(1);
 
       List<ReceivedSpan> spans =
-          receiver.awaitSpans(
-              "named example_work", 1, span -> span.name().equals("example_work"), TIMEOUT);
+          receiver.awaitSpans(span -> span.name().equals("example_work"), 1, TIMEOUT);
       assertThat(spans)
           .singleElement()
           .satisfies(

@@ -3,7 +3,7 @@ package io.ktrdr.examples.jetty;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ktrdr.examples.support.ExampleProcess;
-import io.ktrdr.examples.support.Http;
+import io.ktrdr.telemetry.testing.Http;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
