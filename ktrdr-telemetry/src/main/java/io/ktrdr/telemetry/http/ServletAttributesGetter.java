@@ -19,7 +19,7 @@ enum ServletAttributesGetter
 
   @Override
   public String urlPath(HttpServletRequest request) {
-    return request.getRequestURI();
+    return getUrlPath(request);
   }
 
   /** The container's parse of the Host header (or its own address without one). */

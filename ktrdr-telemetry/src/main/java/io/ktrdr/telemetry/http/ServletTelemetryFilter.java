@@ -82,14 +82,13 @@ public final class ServletTelemetryFilter implements Filter {
     }
   }
 
-  /** The length of the request's context path when its URI starts with it, else 0. */
-  private static int contextLength(HttpServletRequest request) {
+  /** The length of the request's context path when {@code uri} starts with it, else 0. */
+  private static int contextLength(HttpServletRequest request, @Nullable String uri) {
     String context = request.getContextPath();
-    if (context == null || context.isEmpty()) {
+    if (context == null || context.isEmpty() || uri == null) {
       return 0;
     }
-    String uri = request.getRequestURI();
-    return uri != null && uri.startsWith(context) ? context.length() : 0;
+    return uri.startsWith(context) ? context.length() : 0;
   }
 
   @Override
@@ -102,7 +101,7 @@ public final class ServletTelemetryFilter implements Filter {
     HttpServletRequest httpRequest = (HttpServletRequest) request;
     HttpServletResponse httpResponse = (HttpServletResponse) response;
     String uri = httpRequest.getRequestURI();
-    int contextLength = contextLength(httpRequest);
+    int contextLength = contextLength(httpRequest, uri);
     // Excluded paths match with or without the context path: /metrics excludes /svc/metrics.
     if (requests.excluded(uri, 0) || (contextLength > 0 && requests.excluded(uri, contextLength))) {
       chain.doFilter(request, response);
