@@ -1,29 +1,68 @@
 #!/usr/bin/env bash
-# Reproduces docs/performance.md and docs/performance.png: JMH benchmarks (their sections of the
-# page), then a wrk load test on loopback of eight set-ups of the same Javalin app (bare; ktrdr
-# metrics; Micrometer; client_java; ktrdr tracing at 100 %, 10 % and 1 %; bare under the
-# OpenTelemetry Java agent), interleaved over ROUNDS rounds. For each run it measures, over exactly
-# the measured wrk window, the target JVM's CPU time (/proc/<pid>/stat) and the bytes its threads
-# allocated, per request. Needs wrk (apt-get install wrk) and curl. Takes about 20-25 minutes.
-#   ROUNDS=5 DURATION=10 CONNECTIONS=16 benchmarks/run.sh
-# JMH_ARGS="-wi 1 -i 1" gives a quick, noisy JMH smoke run. SKIP_JMH=1 (development only) skips
-# JMH and the sections written from its results; the page keeps those sections as they were.
-# KEEP_ENV: the keep-errors/keep-slow keys of the tracing-10 and tracing-1 set-ups (default below);
-# KEEP_ENV= runs those set-ups on the ratio sampler alone.
+# Reproduces docs/performance.md and docs/performance.png: JMH benchmarks and the export-cost run
+# (their sections of the page), then a wrk load test on loopback of the same Javalin app in each
+# set-up (bare twice, OpenTelemetry alone, ktrdr metrics, client_java, ktrdr tracing at 100 % and at
+# 1 % with keep-errors, bare under the OpenTelemetry Java agent), interleaved over ROUNDS rounds.
+#
+# Each load run: the target JVM starts on all cores, is warmed up by wrk in 3 s chunks until its JIT
+# compiler threads use under 2 % of its CPU in a chunk (measured; at most WARMUP_MAX seconds), is
+# then pinned to TARGET_CPU (wrk and the OTLP sink run on LOAD_CPU), warmed up there until the JIT is
+# quiet again, and measured over DURATION
+# seconds: its CPU time (/proc/<pid>/stat, all threads), the bytes its threads allocated and the
+# JIT's share of that window, per request. In round 1 the measured window lasts until the JVM has
+# been under load for a minute, and its resident memory is read then. The second bare set-up
+# (bare-b) gives the run's resolution: how far two identical set-ups land apart.
+#
+# Needs wrk, curl, taskset, python3 (apt-get install -y wrk curl util-linux python3). About 25 min.
+#   ROUNDS=3 DURATION=10 CONNECTIONS=16 benchmarks/run.sh
+#   benchmarks/run.sh --quick                  # a change's A/B: 2 rounds, 5 set-ups, no JMH (~7 min)
+#   benchmarks/run.sh --quick --against main   # ...each set-up also run from REV's build, same rounds
+# --quick writes benchmarks/target/results-quick/ and prints its tables; it leaves the docs alone.
+# SETUPS="bare bare-b metrics ..." picks set-ups (also micrometer, tracing-10). SKIP_JMH=1
+# (development only) skips JMH and the sections written from it; the page keeps them as they were.
+# KEEP_ENV: the keep-errors/keep-slow keys of tracing-10 and tracing-1 (default below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rounds=${ROUNDS:-5}
+quick=0
+against=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) quick=1 ;;
+    --against) against=${2:?--against needs a git revision}; shift ;;
+    *) echo "run.sh: unknown argument $1 (--quick, --against REV)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ -n "$against" ] && [ $quick = 0 ] && { echo "run.sh: --against goes with --quick" >&2; exit 2; }
+
+if [ $quick = 1 ]; then
+  rounds=${ROUNDS:-2}
+  read -ra setups <<< "${SETUPS:-bare bare-b floor metrics tracing}"
+  out=benchmarks/target/results-quick
+  long_round=0
+else
+  rounds=${ROUNDS:-3}
+  read -ra setups <<< "${SETUPS:-bare bare-b floor metrics client_java tracing tracing-1 agent}"
+  out=benchmarks/target/results
+  long_round=${LONG_ROUND:-1}
+fi
 duration=${DURATION:-10}
-warmup=5
 connections=${CONNECTIONS:-16}
+warmup_chunk=3
+warmup_min=${WARMUP_MIN:-6}
+warmup_max=${WARMUP_MAX:-45}
+jit_quiet=0.02
+load_minute=60
+target_cpu=${TARGET_CPU:-1}
+load_cpu=${LOAD_CPU:-0}
 keep_env=${KEEP_ENV-KTRDR_TRACES_KEEP_ERRORS=true KTRDR_TRACES_KEEP_SLOWER_THAN=500ms}
-setups=(bare metrics micrometer client_java tracing tracing-10 tracing-1 agent)
-out=benchmarks/target/results
+jvm_flags=(-XX:+UseG1GC -Xmx512m)
 mkdir -p "$out"
-for tool in wrk curl; do
+for tool in wrk curl taskset python3; do
   command -v $tool >/dev/null || { echo "run.sh: $tool is missing: apt-get install -y $tool" >&2; exit 1; }
 done
+[ "$(nproc)" -ge 2 ] || { echo "run.sh: needs 2 cores (target and load generator on separate ones)" >&2; exit 1; }
 clk_tck=$(getconf CLK_TCK)
 begin=$(date +%s)
 elapsed() { local s=$(( $(date +%s) - begin )); printf '%d:%02d' $((s / 60)) $((s % 60)); }
@@ -36,6 +75,19 @@ say "building"
   -Dmdep.stripVersion=true
 jar=benchmarks/target/benchmarks.jar
 agent=benchmarks/target/opentelemetry-javaagent.jar
+base_jar=
+if [ -n "$against" ]; then
+  base_dir=$(mktemp -d)
+  say "building $against in $base_dir for the A/B"
+  git worktree add -q --detach "$base_dir/src" "$against"
+  (cd "$base_dir/src" && ./mvnw -B -q -ntp -Pbenchmarks -DskipTests -Dspotless.check.skip=true package -pl benchmarks -am)
+  base_jar="$base_dir/benchmarks.jar"
+  cp "$base_dir/src/benchmarks/target/benchmarks.jar" "$base_jar"
+  git worktree remove --force "$base_dir/src"
+  with_base=()
+  for mode in "${setups[@]}"; do with_base+=("$mode" "$mode@base"); done
+  setups=("${with_base[@]}")
+fi
 
 {
   echo "date:  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -44,31 +96,36 @@ agent=benchmarks/target/opentelemetry-javaagent.jar
   echo "os:    $(uname -sr)"
   echo "java:  $(java -version 2>&1 | head -1)"
   echo "wrk:   $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
-  echo "load:  $rounds rounds x ${#setups[@]} set-ups, wrk -t1 -c$connections -d${duration}s after a ${warmup} s warm-up, same JVM flags (-Xmx512m)"
+  echo "load:  $rounds rounds x ${#setups[@]} set-ups, wrk -t1 -c$connections -d${duration}s, same JVM flags (${jvm_flags[*]})"
+  echo "warm:  ${warmup_chunk} s chunks until JIT < $(awk -v q=$jit_quiet 'BEGIN {print q * 100}') % of a chunk's CPU on all cores (at least ${warmup_min} s), then pinned, again until quiet (at most ${warmup_max} s in all)"
+  echo "pins:  target on CPU $target_cpu; wrk and the OTLP sink on CPU $load_cpu"
+  [ "$long_round" = 1 ] && echo "long:  round 1 measures until ${load_minute} s of load; RSS read then"
   echo "keep:  tracing-10/tracing-1 with ${keep_env:-(no keep keys)}"
   echo "ticks: CLK_TCK=$clk_tck"
+  [ -n "$against" ] && echo "ab:    @base = $against ($(git rev-parse --short "$against")), the rest = $(git rev-parse --short HEAD)$(git diff --quiet || echo ' + uncommitted changes')"
 } > "$out/machine.txt"
 
-if [ "${SKIP_JMH:-}" = 1 ]; then
-  say "SKIP_JMH=1: no JMH run; its sections of the page stay as they are (development only)"
+if [ $quick = 1 ] || [ "${SKIP_JMH:-}" = 1 ]; then
+  say "no JMH run (--quick or SKIP_JMH=1); its sections of the page stay as they are"
 else
-  say "JMH (about 9 minutes)"
+  say "JMH (about 11 minutes)"
   java -jar "$jar" 'RequestPathBenchmark|FilterBenchmark|ScrapeBenchmark|HistogramModeBenchmark|KeepSamplerBenchmark' ${JMH_ARGS:-} -prof gc -rf json -rff "$out/jmh.json" > "$out/jmh.txt"
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-# utime + stime of a whole process, in clock ticks (fields 14 and 15 of /proc/<pid>/stat, counted
-# after the parenthesised command name).
+# utime + stime of a whole process (all its threads, ended ones included), in clock ticks (fields
+# 14 and 15 of /proc/<pid>/stat, counted after the parenthesised command name).
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 # The same, summed over the JVM's JIT compiler threads (HotSpot names them "C1/C2 CompilerThread<n>",
-# cut to 15 characters by the kernel): the share of the window still spent compiling.
+# cut to 15 characters by the kernel).
 jit_ticks() {
   cat /proc/"$1"/task/*/stat 2>/dev/null \
     | awk '/\((C1|C2) CompilerThre\)/ {sub(/^.*\) /, ""); s += $12 + $13} END {print s + 0}'
 }
+load() { taskset -c "$load_cpu" wrk -t1 -c"$connections" "$@"; }
 
 sink_port=$(free_port)
-java -Xmx256m -cp "$jar" io.ktrdr.bench.OtlpSink "$sink_port" > "$out/sink.log" 2>&1 &
+taskset -c "$load_cpu" java -Xmx256m -cp "$jar" io.ktrdr.bench.OtlpSink "$sink_port" > "$out/sink.log" 2>&1 &
 sink=$!
 trap 'kill $sink 2>/dev/null || true' EXIT
 until curl -sf "http://127.0.0.1:$sink_port/stats" > /dev/null; do
@@ -76,7 +133,7 @@ until curl -sf "http://127.0.0.1:$sink_port/stats" > /dev/null; do
   kill -0 $sink 2>/dev/null || { echo "run.sh: the OTLP sink died:"; cat "$out/sink.log"; exit 1; }
 done
 
-echo "mode,round,rps,p99_ms,startup_ms,rss_mb,requests,cpu_ms_per_1k,alloc_bytes_per_req,sink_cpu_ms_per_1k,export_bytes_per_req,jit_cpu_ms_per_1k" > "$out/load.csv"
+echo "mode,round,rps,p99_ms,first_scrape_ms,rss_mb,requests,cpu_ms_per_1k,alloc_bytes_per_req,sink_cpu_ms_per_1k,export_bytes_per_req,jit_cpu_ms_per_1k,warmup_s,load_s" > "$out/load.csv"
 total=$(( rounds * ${#setups[@]} ))
 n=0
 for round in $(seq 1 "$rounds"); do
@@ -87,33 +144,69 @@ for round in $(seq 1 "$rounds"); do
     say "round $round/$rounds, $mode ($n/$total)"
     port=$(free_port)
     stats_port=$(free_port)
-    args=(-Xmx512m -cp "$jar")
+    run_jar=$jar
+    case $mode in *@base) run_jar=$base_jar ;; esac
+    base_mode=${mode%@base}
+    args=("${jvm_flags[@]}" -cp "$run_jar")
     env_vars=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_BSP_SCHEDULE_DELAY=1000)
-    target_mode=$mode
-    case $mode in
+    target_mode=$base_mode
+    scrape_url="http://127.0.0.1:$port/metrics"
+    case $base_mode in
+      bare|bare-b) target_mode=bare; scrape_url="http://127.0.0.1:$port/health" ;;
+      floor) scrape_url="http://127.0.0.1:$port/health" ;;
       tracing-10|tracing-1)
-        ratio=$([ "$mode" = tracing-10 ] && echo 0.1 || echo 0.01)
+        ratio=$([ "$base_mode" = tracing-10 ] && echo 0.1 || echo 0.01)
         read -ra keep <<< "$keep_env"
         env_vars+=(OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG="$ratio" ${keep[@]+"${keep[@]}"})
         target_mode=tracing ;;
       agent)
+        prometheus_port=$(free_port)
         args=(-javaagent:"$agent" "${args[@]}")
         env_vars+=(OTEL_SERVICE_NAME=load-target OTEL_TRACES_EXPORTER=otlp OTEL_METRICS_EXPORTER=prometheus
-                   OTEL_EXPORTER_PROMETHEUS_PORT="$(free_port)" OTEL_LOGS_EXPORTER=none
+                   OTEL_EXPORTER_PROMETHEUS_PORT="$prometheus_port" OTEL_LOGS_EXPORTER=none
                    OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
+        scrape_url="http://127.0.0.1:$prometheus_port/metrics"
         target_mode=bare ;;
     esac
+    log="$out/$mode-$round.log"
     started=$(date +%s%N)
-    env "${env_vars[@]}" java "${args[@]}" io.ktrdr.bench.LoadTarget "$target_mode" "$port" "$stats_port" \
-      > "$out/$mode-$round.log" 2>&1 &
+    env "${env_vars[@]}" java "${args[@]}" io.ktrdr.bench.LoadTarget "$target_mode" "$port" "$stats_port" > "$log" 2>&1 &
     pid=$!
-    until curl -sf "http://127.0.0.1:$port/health" > /dev/null; do
+    # Start-up: until the first successful scrape (set-ups without metrics: the first answer).
+    until curl -sf -o /dev/null "$scrape_url"; do
       sleep 0.02
-      kill -0 $pid 2>/dev/null || { echo "run.sh: $mode died:"; cat "$out/$mode-$round.log"; exit 1; }
+      kill -0 $pid 2>/dev/null || { echo "run.sh: $mode died:"; cat "$log"; exit 1; }
     done
-    startup_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+    first_scrape_ms=$(( ($(date +%s%N) - started) / 1000000 ))
     url="http://127.0.0.1:$port/api/v1/data/AAPL/1d"
-    wrk -t1 -c"$connections" -d${warmup}s "$url" > /dev/null
+    load_start=$(date +%s)
+    # Warm-up until the JIT is quiet: first on all cores (compilation gets both), then pinned, each
+    # time until a chunk in which the compiler threads used under jit_quiet of the JVM's CPU; at most
+    # warmup_max seconds in all.
+    quiet_chunk() {
+      local c0 j0 c1 j1
+      c0=$(cpu_ticks $pid); j0=$(jit_ticks $pid)
+      load -d${warmup_chunk}s "$url" > /dev/null
+      c1=$(cpu_ticks $pid); j1=$(jit_ticks $pid)
+      awk -v c=$((c1 - c0)) -v j=$((j1 - j0)) -v q=$jit_quiet 'BEGIN {print (c > 0 && j / c < q) ? 1 : 0}'
+    }
+    quiet=0
+    until { [ "$quiet" = 1 ] && [ $(( $(date +%s) - load_start )) -ge $warmup_min ]; } \
+        || [ $(( $(date +%s) - load_start )) -ge $warmup_max ]; do
+      quiet=$(quiet_chunk)
+    done
+    taskset -a -p -c "$target_cpu" $pid > /dev/null
+    quiet=0
+    until [ "$quiet" = 1 ] || [ $(( $(date +%s) - load_start )) -ge $warmup_max ]; do
+      quiet=$(quiet_chunk)
+    done
+    warm=$(( $(date +%s) - load_start ))
+    [ "$quiet" = 1 ] || say "$mode: the JIT was not quiet after ${warm} s of warm-up (kept; its JIT share is in the table)"
+    window=$duration
+    if [ "$long_round" = 1 ] && [ "$round" = 1 ]; then
+      window=$(( load_minute - ($(date +%s) - load_start) ))
+      [ $window -ge "$duration" ] || window=$duration
+    fi
     # The measured window: counters read right before and right after the measured wrk. The HTTP
     # reads of the allocation counter fall outside the CPU window.
     read -r exports_before bytes_before < <(curl -sf "http://127.0.0.1:$sink_port/stats")
@@ -121,13 +214,14 @@ for round in $(seq 1 "$rounds"); do
     cpu_before=$(cpu_ticks $pid)
     jit_before=$(jit_ticks $pid)
     sink_before=$(cpu_ticks $sink)
-    wrk -t1 -c"$connections" -d"${duration}s" --latency "$url" > "$out/wrk-$mode-$round.txt"
+    load -d"${window}s" --latency "$url" > "$out/wrk-$mode-$round.txt"
     cpu_after=$(cpu_ticks $pid)
     jit_after=$(jit_ticks $pid)
     sink_after=$(cpu_ticks $sink)
     alloc_after=$(curl -sf "http://127.0.0.1:$stats_port/allocated")
     read -r exports_after bytes_after < <(curl -sf "http://127.0.0.1:$sink_port/stats")
     rss_mb=$(awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/$pid/status)
+    load_s=$(( $(date +%s) - load_start ))
     kill $pid; wait $pid 2>/dev/null || true
     w="$out/wrk-$mode-$round.txt"
     if grep -q 'Non-2xx' "$w"; then
@@ -140,10 +234,15 @@ for round in $(seq 1 "$rounds"); do
     figures=$(awk -v r="$requests" -v t="$clk_tck" -v c=$(( cpu_after - cpu_before )) -v a=$(( alloc_after - alloc_before )) \
       -v s=$(( sink_after - sink_before )) -v b=$(( bytes_after - bytes_before )) -v j=$(( jit_after - jit_before )) \
       'BEGIN {printf "%.2f,%.0f,%.3f,%.1f,%.2f", c * 1e6 / t / r, a / r, s * 1e6 / t / r, b / r, j * 1e6 / t / r}')
-    echo "$mode,$round,$rps,$p99,$startup_ms,$rss_mb,$requests,$figures" | tee -a "$out/load.csv"
+    echo "$mode,$round,$rps,$p99,$first_scrape_ms,$rss_mb,$requests,$figures,$warm,$load_s" | tee -a "$out/load.csv"
   done
 done
 
+if [ $quick = 1 ]; then
+  java -cp "$jar" io.ktrdr.bench.Report --print "$out/load.csv" "$out/machine.txt"
+  say "done in $(elapsed): $out/load.csv (docs untouched)"
+  exit 0
+fi
 say "writing docs/performance.md and docs/performance.png"
 java -cp "$jar" io.ktrdr.bench.Report "$out/load.csv" "$out/machine.txt" docs/performance.md docs/performance.png
 if [ "${SKIP_JMH:-}" != 1 ]; then

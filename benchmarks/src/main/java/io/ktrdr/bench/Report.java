@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,13 +28,17 @@ import javax.imageio.ImageIO;
  * write between {@code <!-- NAME:start -->} and {@code <!-- NAME:end -->} markers are carried over
  * from the existing page unchanged, in their order, after the base.
  *
- * <p>Usage: {@code Report <load.csv> <machine.txt> <out.md> <out.png>}.
+ * <p>Usage: {@code Report <load.csv> <machine.txt> <out.md> <out.png>}, or {@code Report --print
+ * <load.csv> <machine.txt>} (run.sh --quick) to print the tables, and the A/B of set-ups run from a
+ * baseline build ({@code <mode>@base}), without touching the page.
  */
 public final class Report {
   /** The set-ups in the order the page lists them; others found in the CSV follow. */
   static final List<String> ORDER =
       List.of(
           "bare",
+          "bare-b",
+          "floor",
           "metrics",
           "micrometer",
           "client_java",
@@ -46,7 +51,19 @@ public final class Report {
   static final double TRACING_MIN_RATIO = 0.90;
   static final double TRACING_MAX_CPU_OVER_METRICS = 2.0;
 
-  /** Below this share of the target's CPU, the sink's own CPU is small enough to run unpinned. */
+  /** Our tracing's CPU over bare at most this times the floor's plus metrics-only's. */
+  static final double FLOOR_MAX_CPU = 1.25;
+
+  /** Our tracing's allocation over bare, and its export bytes, at most this times the floor's. */
+  static final double FLOOR_MAX_BYTES = 1.10;
+
+  /** Two identical set-ups (bare, bare-b) must land within this of each other, every round. */
+  static final double RESOLUTION_TARGET = 0.05;
+
+  /** The JIT compiler threads' share of a measured window's CPU must stay under this. */
+  static final double JIT_QUIET = 0.02;
+
+  /** Below this share of the target's CPU, the sink's own CPU is small next to the target's. */
   static final double SINK_SMALL_SHARE = 0.05;
 
   private static final Pattern MARKER_START = Pattern.compile("<!-- ([A-Za-z0-9_-]+):start -->");
@@ -59,17 +76,23 @@ public final class Report {
       int round,
       double rps,
       double p99,
-      double startupMs,
+      double firstScrapeMs,
       double rssMb,
       long requests,
       double cpuMsPer1k,
       double allocBytesPerRequest,
       double sinkCpuMsPer1k,
       double exportBytesPerRequest,
-      double jitCpuMsPer1k) {
+      double jitCpuMsPer1k,
+      double warmupS,
+      double loadS) {
 
     static Run parse(String line) {
       String[] f = line.split(",");
+      if (f.length != 14) {
+        throw new IllegalArgumentException(
+            "load.csv: 14 fields expected (run.sh's header), got " + f.length + ": " + line);
+      }
       return new Run(
           f[0],
           Integer.parseInt(f[1]),
@@ -82,7 +105,14 @@ public final class Report {
           Double.parseDouble(f[8]),
           Double.parseDouble(f[9]),
           Double.parseDouble(f[10]),
-          Double.parseDouble(f[11]));
+          Double.parseDouble(f[11]),
+          Double.parseDouble(f[12]),
+          Double.parseDouble(f[13]));
+    }
+
+    /** The JIT compiler threads' share of the window's CPU. */
+    double jitShare() {
+      return cpuMsPer1k > 0 ? jitCpuMsPer1k / cpuMsPer1k : 0;
     }
   }
 
@@ -99,23 +129,30 @@ public final class Report {
       return String.format(
           Locale.ROOT, pattern + " (" + pattern + "–" + pattern + ")", median, min, max);
     }
+
+    /** The largest distance of a ratio from 1 over the rounds. */
+    double worstDeviation() {
+      return Math.max(Math.abs(max - 1), Math.abs(min - 1));
+    }
   }
 
   /**
    * One set-up over all rounds: medians of the absolute figures, and the spread of its figures
-   * relative to bare Javalin in the same round (requests/s, p99, CPU per request).
+   * relative to bare Javalin in the same round (requests/s, p99, CPU per request). {@code rssMb} is
+   * round 1's (after a minute of load) when the run had a long round, else the median.
    */
   record SetUp(
       String mode,
       double rps,
       double p99,
       double cpuMsPer1k,
-      double jitCpuMsPer1k,
+      double jitShareMax,
       double allocBytesPerRequest,
-      double startupMs,
+      double firstScrapeMs,
       double rssMb,
       double sinkCpuMsPer1k,
       double exportBytesPerRequest,
+      double warmupS,
       Spread rpsRatio,
       Spread p99Ratio,
       Spread cpuRatio) {}
@@ -124,17 +161,34 @@ public final class Report {
   record Target(String setUp, String what, String measured, boolean met, String whyMissed) {}
 
   public static void main(String[] args) throws IOException {
+    boolean print = args[0].equals("--print");
+    int a = print ? 1 : 0;
     List<Run> runs = new ArrayList<>();
-    for (String line : Files.readAllLines(Path.of(args[0]))) {
+    for (String line : Files.readAllLines(Path.of(args[a]))) {
       if (!line.isBlank() && !line.startsWith("mode")) {
         runs.add(Run.parse(line));
       }
     }
-    String machine = Files.readString(Path.of(args[1])).trim();
+    String machine = Files.readString(Path.of(args[a + 1])).trim();
+    boolean longRound = machine.lines().anyMatch(l -> l.startsWith("long:"));
+    Map<String, SetUp> setUps = summarize(runs, longRound);
+    List<Target> targets = targets(setUps, runs);
+    if (print) {
+      System.out.println(
+          "```\n"
+              + machine
+              + "\n```\n\n"
+              + table(setUps, targets, longRound)
+              + "\n"
+              + targetsSection(targets)
+              + "\n"
+              + floorSection(setUps, runs)
+              + ab(runs));
+      return;
+    }
     Path page = Path.of(args[2]);
     String previous = Files.exists(page) ? Files.readString(page) : "";
-    Map<String, SetUp> setUps = summarize(runs);
-    StringBuilder md = new StringBuilder(markdown(setUps, targets(setUps, runs), runs, machine));
+    StringBuilder md = new StringBuilder(markdown(setUps, targets, runs, machine, longRound));
     for (String section : markedSections(previous)) {
       md.append('\n').append(section).append('\n');
     }
@@ -160,8 +214,12 @@ public final class Report {
     return sections;
   }
 
-  /** Per set-up, in {@link #ORDER}: medians and spreads relative to bare in the same round. */
   static Map<String, SetUp> summarize(List<Run> runs) {
+    return summarize(runs, false);
+  }
+
+  /** Per set-up, in {@link #ORDER}: medians and spreads relative to bare in the same round. */
+  static Map<String, SetUp> summarize(List<Run> runs, boolean longRound) {
     Map<Integer, Run> bare = new LinkedHashMap<>();
     Map<String, List<Run>> byMode = new LinkedHashMap<>();
     for (String mode : ORDER) {
@@ -180,6 +238,14 @@ public final class Report {
           if (list.isEmpty() || paired.isEmpty()) {
             return;
           }
+          double rss =
+              longRound
+                  ? list.stream()
+                      .filter(run -> run.round() == 1)
+                      .mapToDouble(Run::rssMb)
+                      .findFirst()
+                      .orElse(medianOf(list, Run::rssMb))
+                  : medianOf(list, Run::rssMb);
           result.put(
               mode,
               new SetUp(
@@ -187,12 +253,13 @@ public final class Report {
                   medianOf(list, Run::rps),
                   medianOf(list, Run::p99),
                   medianOf(list, Run::cpuMsPer1k),
-                  medianOf(list, Run::jitCpuMsPer1k),
+                  list.stream().mapToDouble(Run::jitShare).max().orElse(0),
                   medianOf(list, Run::allocBytesPerRequest),
-                  medianOf(list, Run::startupMs),
-                  medianOf(list, Run::rssMb),
+                  medianOf(list, Run::firstScrapeMs),
+                  rss,
                   medianOf(list, Run::sinkCpuMsPer1k),
                   medianOf(list, Run::exportBytesPerRequest),
+                  medianOf(list, Run::warmupS),
                   ratioSpread(paired, bare, Run::rps),
                   ratioSpread(paired, bare, Run::p99),
                   ratioSpread(paired, bare, Run::cpuMsPer1k)));
@@ -215,8 +282,7 @@ public final class Report {
 
   /** Per round, {@code a}'s figure over {@code b}'s in the same round. */
   static Spread pairedSpread(List<Run> runs, String a, String b, ToDoubleFunction<Run> figure) {
-    Map<Integer, Run> bs = new LinkedHashMap<>();
-    runs.stream().filter(run -> run.mode().equals(b)).forEach(run -> bs.put(run.round(), run));
+    Map<Integer, Run> bs = byRound(runs, b);
     double[] ratios =
         runs.stream()
             .filter(run -> run.mode().equals(a) && bs.containsKey(run.round()))
@@ -224,6 +290,43 @@ public final class Report {
                 run -> figure.applyAsDouble(run) / figure.applyAsDouble(bs.get(run.round())))
             .toArray();
     return ratios.length == 0 ? null : Spread.of(ratios);
+  }
+
+  private static Map<Integer, Run> byRound(List<Run> runs, String mode) {
+    Map<Integer, Run> result = new LinkedHashMap<>();
+    runs.stream()
+        .filter(run -> run.mode().equals(mode))
+        .forEach(run -> result.put(run.round(), run));
+    return result;
+  }
+
+  /**
+   * Per round, what {@code a} adds over bare divided by the sum of what {@code parts} add over bare
+   * in the same round; rounds missing one of them are left out. Null when no round has them all.
+   */
+  static Spread overheadRatio(
+      List<Run> runs, String a, List<String> parts, ToDoubleFunction<Run> figure) {
+    Map<Integer, Run> bare = byRound(runs, "bare");
+    Map<Integer, Run> as = byRound(runs, a);
+    List<Map<Integer, Run>> ps = parts.stream().map(p -> byRound(runs, p)).toList();
+    List<Double> ratios = new ArrayList<>();
+    for (Map.Entry<Integer, Run> e : as.entrySet()) {
+      Run b = bare.get(e.getKey());
+      if (b == null || ps.stream().anyMatch(p -> !p.containsKey(e.getKey()))) {
+        continue;
+      }
+      double base = figure.applyAsDouble(b);
+      double sum = 0;
+      for (Map<Integer, Run> p : ps) {
+        sum += figure.applyAsDouble(p.get(e.getKey())) - base;
+      }
+      if (sum > 0) {
+        ratios.add((figure.applyAsDouble(e.getValue()) - base) / sum);
+      }
+    }
+    return ratios.isEmpty()
+        ? null
+        : Spread.of(ratios.stream().mapToDouble(Double::doubleValue).toArray());
   }
 
   static double median(double[] values) {
@@ -235,38 +338,91 @@ public final class Report {
         : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
+  /**
+   * The run's resolution: the largest distance between two identical set-ups (bare-b over bare, CPU
+   * per request) over the rounds, or null without bare-b.
+   */
+  static Spread resolution(List<Run> runs) {
+    return pairedSpread(runs, "bare-b", "bare", Run::cpuMsPer1k);
+  }
+
   /** The page's targets, each computed from the figures. */
   static List<Target> targets(Map<String, SetUp> setUps, List<Run> runs) {
     List<Target> targets = new ArrayList<>();
+    SetUp bare = setUps.get("bare");
     SetUp metrics = setUps.get("metrics");
     SetUp tracing = setUps.get("tracing");
+    SetUp floor = setUps.get("floor");
     SetUp agent = setUps.get("agent");
-    if (metrics != null) {
-      double extraCpu = metrics.cpuMsPer1k() - setUps.get("bare").cpuMsPer1k();
+    Spread resolution = resolution(runs);
+    if (resolution != null) {
+      Spread rps = pairedSpread(runs, "bare-b", "bare", Run::rps);
+      targets.add(
+          new Target(
+              "bare-b",
+              String.format(
+                  Locale.ROOT,
+                  "resolution: two identical set-ups within %.0f %% in CPU per request, every round",
+                  100 * RESOLUTION_TARGET),
+              String.format(
+                  Locale.ROOT,
+                  "%.1f %% (bare-b / bare %s)",
+                  100 * resolution.worstDeviation(),
+                  resolution.format("%.3f")),
+              resolution.worstDeviation() <= RESOLUTION_TARGET,
+              String.format(
+                  Locale.ROOT,
+                  "two JVMs of the same bare set-up landed up to %.1f %% apart in CPU per request"
+                      + " (requests/s: %s): differences between set-ups below that are noise in"
+                      + " this run.",
+                  100 * resolution.worstDeviation(),
+                  rps == null ? "n/a" : rps.format("%.3f"))));
+    }
+    Run noisiest = runs.stream().max(Comparator.comparingDouble(Run::jitShare)).orElse(null);
+    if (noisiest != null) {
+      targets.add(
+          new Target(
+              "all",
+              String.format(
+                  Locale.ROOT,
+                  "JIT compilation under %.0f %% of every measured window's CPU",
+                  100 * JIT_QUIET),
+              String.format(
+                  Locale.ROOT,
+                  "at most %.2f %% (%s, round %d)",
+                  100 * noisiest.jitShare(),
+                  noisiest.mode(),
+                  noisiest.round()),
+              noisiest.jitShare() < JIT_QUIET,
+              String.format(
+                  Locale.ROOT,
+                  "`%s` in round %d still compiled in %.2f %% of its measured window after %.0f s"
+                      + " of warm-up (run.sh stops warming up at WARMUP_MAX).",
+                  noisiest.mode(),
+                  noisiest.round(),
+                  100 * noisiest.jitShare(),
+                  noisiest.warmupS())));
+    }
+    if (metrics != null && bare != null) {
+      double extraCpu = metrics.cpuMsPer1k() - bare.cpuMsPer1k();
       targets.add(
           rpsTarget(
               metrics,
               METRICS_MIN_RATIO,
               String.format(
                       Locale.ROOT,
-                      "`metrics` kept %.3f× of bare requests/s (rounds %.3f–%.3f) and spent %+.2f ms"
-                          + " of CPU per 1,000 requests over bare",
+                      "`metrics` kept %.3f× of bare requests/s (rounds %.3f–%.3f) and spent %+.2f µs"
+                          + " of CPU per request over bare",
                       metrics.rpsRatio().median(),
                       metrics.rpsRatio().min(),
                       metrics.rpsRatio().max(),
                       extraCpu)
-                  + (metrics.rpsRatio().max() >= METRICS_MIN_RATIO
-                      ? ": some rounds reach the target: the gap is within this run's spread between rounds."
-                      : String.format(
-                          Locale.ROOT,
-                          ": no round reached %.2f×. Its CPU per request over rounds was %.2f–%.2f×"
-                              + " bare's; the request-cost section measures the recording alone, away"
-                              + " from the load generator and the machine's drift between runs.",
-                          METRICS_MIN_RATIO,
-                          metrics.cpuRatio().min(),
-                          metrics.cpuRatio().max()))));
+                  + withinResolution(1 - metrics.rpsRatio().median(), resolution)));
     }
-    if (tracing != null) {
+    if (tracing != null && floor != null && metrics != null && bare != null) {
+      targets.addAll(floorTargets(setUps, runs, resolution));
+    }
+    if (tracing != null && bare != null) {
       double r = tracing.rpsRatio().median();
       targets.add(
           rpsTarget(
@@ -275,11 +431,17 @@ public final class Report {
               String.format(
                   Locale.ROOT,
                   "`tracing` (every request sampled and exported) kept %.3f× of bare requests/s:"
-                      + " its CPU per 1,000 requests is %.2f ms against %.2f ms for bare, and on two"
-                      + " cores shared with the load generator that CPU comes out of throughput.",
+                      + " it spends %.2f µs of CPU per request against %.2f µs for bare, on one"
+                      + " pinned core that CPU comes straight out of throughput%s.",
                   r,
                   tracing.cpuMsPer1k(),
-                  setUps.get("bare").cpuMsPer1k())));
+                  bare.cpuMsPer1k(),
+                  floor == null
+                      ? ""
+                      : String.format(
+                          Locale.ROOT,
+                          "; OpenTelemetry alone (`floor`, no metrics) keeps %.3f×",
+                          floor.rpsRatio().median()))));
       if (agent != null) {
         double a = agent.rpsRatio().median();
         targets.add(
@@ -307,14 +469,109 @@ public final class Report {
                 cpu.median() < TRACING_MAX_CPU_OVER_METRICS,
                 String.format(
                     Locale.ROOT,
-                    "`tracing` spent %.2f× the CPU per request of `metrics` (%.2f against %.2f ms"
-                        + " per 1,000 requests).",
+                    "`tracing` spent %.2f× the CPU per request of `metrics` (%.2f against %.2f µs).",
                     cpu.median(),
                     tracing.cpuMsPer1k(),
                     metrics == null ? Double.NaN : metrics.cpuMsPer1k())));
       }
     }
     return targets;
+  }
+
+  /** The targets against OpenTelemetry alone: CPU, allocation and export bytes. */
+  private static List<Target> floorTargets(
+      Map<String, SetUp> setUps, List<Run> runs, Spread resolution) {
+    SetUp bare = setUps.get("bare");
+    SetUp floor = setUps.get("floor");
+    SetUp metrics = setUps.get("metrics");
+    SetUp tracing = setUps.get("tracing");
+    List<Target> targets = new ArrayList<>();
+    List<String> parts = List.of("floor", "metrics");
+    Spread cpu = overheadRatio(runs, "tracing", parts, Run::cpuMsPer1k);
+    if (cpu != null) {
+      double ours = tracing.cpuMsPer1k() - bare.cpuMsPer1k();
+      double budget =
+          (floor.cpuMsPer1k() - bare.cpuMsPer1k()) + (metrics.cpuMsPer1k() - bare.cpuMsPer1k());
+      double above = ours - FLOOR_MAX_CPU * budget;
+      double noise =
+          resolution == null ? Double.NaN : resolution.worstDeviation() * bare.cpuMsPer1k();
+      targets.add(
+          new Target(
+              "tracing",
+              String.format(
+                  Locale.ROOT, "CPU over bare ≤ %.2f× (floor's + metrics-only's)", FLOOR_MAX_CPU),
+              cpu.format("%.2f×"),
+              cpu.median() <= FLOOR_MAX_CPU,
+              String.format(
+                  Locale.ROOT,
+                  "`tracing` spends %+.2f µs of CPU per request over bare, OpenTelemetry alone"
+                      + " %+.2f µs and our metrics %+.2f µs: %.2f× their sum, %.2f µs per request"
+                      + " above %.2f× of it%s. Where that time goes: [tracing.md, performance"
+                      + " notes](tracing.md#performance-notes).",
+                  ours,
+                  floor.cpuMsPer1k() - bare.cpuMsPer1k(),
+                  metrics.cpuMsPer1k() - bare.cpuMsPer1k(),
+                  cpu.median(),
+                  above,
+                  FLOOR_MAX_CPU,
+                  Double.isNaN(noise)
+                      ? ""
+                      : String.format(
+                          Locale.ROOT,
+                          " (this run resolves %.2f µs per request: %s)",
+                          noise,
+                          Math.abs(above) <= noise ? "within its noise" : "beyond its noise"))));
+    }
+    Spread alloc = overheadRatio(runs, "tracing", parts, Run::allocBytesPerRequest);
+    if (alloc != null) {
+      targets.add(
+          new Target(
+              "tracing",
+              String.format(
+                  Locale.ROOT,
+                  "allocated over bare ≤ %.2f× (floor's + metrics-only's)",
+                  FLOOR_MAX_BYTES),
+              alloc.format("%.2f×"),
+              alloc.median() <= FLOOR_MAX_BYTES,
+              String.format(
+                  Locale.ROOT,
+                  "`tracing` allocates %+,.0f B per request over bare, OpenTelemetry alone %+,.0f B"
+                      + " and our metrics %+,.0f B: %.2f× their sum.",
+                  tracing.allocBytesPerRequest() - bare.allocBytesPerRequest(),
+                  floor.allocBytesPerRequest() - bare.allocBytesPerRequest(),
+                  metrics.allocBytesPerRequest() - bare.allocBytesPerRequest(),
+                  alloc.median())));
+    }
+    Spread exported = pairedSpread(runs, "tracing", "floor", Run::exportBytesPerRequest);
+    if (exported != null && floor.exportBytesPerRequest() > 0) {
+      targets.add(
+          new Target(
+              "tracing",
+              String.format(
+                  Locale.ROOT, "exported per request ≤ %.2f× the floor's", FLOOR_MAX_BYTES),
+              exported.format("%.2f×"),
+              exported.median() <= FLOOR_MAX_BYTES,
+              String.format(
+                  Locale.ROOT,
+                  "`tracing` sends %,.0f B of OTLP per request, OpenTelemetry alone %,.0f B.",
+                  tracing.exportBytesPerRequest(),
+                  floor.exportBytesPerRequest())));
+    }
+    return targets;
+  }
+
+  /** ", within this run's resolution" when {@code gap} (a ratio's distance) is below it. */
+  private static String withinResolution(double gap, Spread resolution) {
+    if (resolution == null) {
+      return ".";
+    }
+    return String.format(
+        Locale.ROOT,
+        gap <= resolution.worstDeviation()
+            ? ": a gap of %.1f %%, within this run's resolution (%.1f %%)."
+            : ": a gap of %.1f %%, beyond this run's resolution (%.1f %%).",
+        100 * gap,
+        100 * resolution.worstDeviation());
   }
 
   /** Requests/s of {@code s} at least {@code min} times bare's (median over rounds). */
@@ -327,58 +584,56 @@ public final class Report {
         whyMissed);
   }
 
-  private static String markdown(
-      Map<String, SetUp> setUps, List<Target> targets, List<Run> runs, String machine) {
-    StringBuilder md = new StringBuilder();
-    md.append("# Performance\n\n")
-        .append("Generated by `benchmarks/run.sh` (do not edit by hand; run it again). ")
-        .append(
-            "Every figure below comes from that one command on the machine described at the end.\n\n");
+  /** What each set-up runs, for the page's first table. */
+  private static String description(String mode, String machine) {
+    return switch (mode) {
+      case "bare" -> "the app, no telemetry";
+      case "bare-b" ->
+          "the same as `bare`, a second JVM in the same round: how far two identical set-ups land"
+              + " apart (the run's resolution)";
+      case "floor" ->
+          "OpenTelemetry alone (`OtelFloor`): the SDK configured as ktrdr-telemetry configures it, the"
+              + " same server span (name, kind, attributes, status) per request in a minimal servlet"
+              + " filter, the same batch processor and OTLP/HTTP exporter to the same sink; no metrics,"
+              + " no plugin";
+      case "metrics" ->
+          "ktrdr-telemetry metrics (`KtrdrTelemetry.setupMetrics` and the Javalin plugin), its default"
+              + " histogram mode (`both`)";
+      case "micrometer" ->
+          "Micrometer 1.17 `PrometheusMeterRegistry`, the HTTP server timer as javalin-micrometer"
+              + " records it (below)";
+      case "client_java" ->
+          "client_java 1.8's own `Histogram` in a minimal servlet filter: the floor for metrics";
+      case "tracing" ->
+          "ktrdr-telemetry metrics and tracing, every request sampled and exported over OTLP/HTTP to"
+              + " the local sink";
+      case "tracing-10" ->
+          "as `tracing` with `OTEL_TRACES_SAMPLER=parentbased_traceidratio`,"
+              + " `OTEL_TRACES_SAMPLER_ARG=0.1`"
+              + keepKeys(machine);
+      case "tracing-1" ->
+          "as `tracing` with `OTEL_TRACES_SAMPLER=parentbased_traceidratio`,"
+              + " `OTEL_TRACES_SAMPLER_ARG=0.01`"
+              + keepKeys(machine);
+      case "agent" ->
+          "bare under the OpenTelemetry Java agent 2.31.0: every request traced to the same sink,"
+              + " metrics on its Prometheus endpoint";
+      default ->
+          mode.endsWith("@base")
+              ? "`" + mode.substring(0, mode.length() - 5) + "` built from the A/B's baseline"
+              : "";
+    };
+  }
 
-    md.append("## Load test\n\n")
-        .append(
-            "`wrk` on loopback against `GET /api/v1/data/{symbol}/{timeframe}` of the same Javalin 7 app")
-        .append(
-            " (`LoadTarget`), in each set-up below, each a fresh JVM with the same flags, started one after")
-        .append(
-            " the other and interleaved over rounds (each round starts one set-up later). Requests/s and")
-        .append(
-            " p99 come from wrk; CPU and allocation are the target JVM's own, over exactly the measured")
-        .append(
-            " window (see [how it is measured](#how-the-load-test-measures)). Absolute figures are")
-        .append(
-            " medians over the rounds; ratios are the median (and range) over rounds of each set-up")
-        .append(
-            " relative to bare Javalin in the same round, which cancels the machine's drift between")
-        .append(" rounds.\n\n");
-    md.append("| set-up | what runs |\n|---|---|\n")
-        .append("| bare | the app, no telemetry |\n")
-        .append(
-            "| metrics | ktrdr-telemetry metrics (`KtrdrTelemetry.setupMetrics` and the Javalin plugin),"
-                + " its default histogram mode (`both`) |\n")
-        .append(
-            "| micrometer | Micrometer 1.17 `PrometheusMeterRegistry`, the HTTP server timer as"
-                + " javalin-micrometer records it (below) |\n")
-        .append(
-            "| client_java | client_java 1.8's own `Histogram` in a minimal servlet filter: the floor"
-                + " for metrics |\n")
-        .append(
-            "| tracing | ktrdr-telemetry metrics and tracing, every request sampled and exported over"
-                + " OTLP/HTTP to the local sink |\n")
-        .append(
-            "| tracing-10 | as `tracing` with `OTEL_TRACES_SAMPLER=parentbased_traceidratio`,"
-                + " `OTEL_TRACES_SAMPLER_ARG=0.1`"
-                + keepKeys(machine)
-                + " |\n")
-        .append("| tracing-1 | the same at `OTEL_TRACES_SAMPLER_ARG=0.01` |\n")
-        .append(
-            "| agent | bare under the OpenTelemetry Java agent 2.31.0: every request traced to the same"
-                + " sink, metrics on its Prometheus endpoint |\n\n");
-    md.append(
-            "| set-up | requests/s | ratio to bare (range) | p99 (ms) | p99 ratio (range) | CPU ms per"
-                + " 1,000 requests (of which JIT) | CPU ratio to bare (range) | allocated per request |"
-                + " start-up (ms) | resident memory (MB) | target |\n")
-        .append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+  /** The main table: one row per set-up. */
+  static String table(Map<String, SetUp> setUps, List<Target> targets, boolean longRound) {
+    StringBuilder md =
+        new StringBuilder(
+            "| set-up | requests/s | ratio to bare (range) | p99 (ms) | p99 ratio (range) | CPU µs"
+                + " per request | CPU ratio to bare (range) | JIT share of the window (max) |"
+                + " allocated per request | exported per request | warm-up (s) | first scrape (ms) |"
+                + (longRound ? " resident memory after 1 min (MB)" : " resident memory (MB)")
+                + " | target |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (SetUp s : setUps.values()) {
       List<Target> own = targets.stream().filter(t -> t.setUp().equals(s.mode())).toList();
       String target =
@@ -388,24 +643,30 @@ public final class Report {
       md.append(
           String.format(
               Locale.ROOT,
-              "| %s | %.0f | %s | %.2f | %s | %.2f (%.2f) | %s | %,.0f B | %.0f | %.0f | %s |%n",
+              "| %s | %.0f | %s | %.2f | %s | %.2f | %s | %.2f %% | %,.0f B | %,.0f B | %.0f | %.0f |"
+                  + " %.0f | %s |%n",
               s.mode(),
               s.rps(),
               s.rpsRatio().format("%.3f"),
               s.p99(),
               s.p99Ratio().format("%.2f"),
               s.cpuMsPer1k(),
-              s.jitCpuMsPer1k(),
-              s.cpuRatio().format("%.2f"),
+              s.cpuRatio().format("%.3f"),
+              100 * s.jitShareMax(),
               s.allocBytesPerRequest(),
-              s.startupMs(),
+              s.exportBytesPerRequest(),
+              s.warmupS(),
+              s.firstScrapeMs(),
               s.rssMb(),
               target));
     }
-    md.append(
-        "\n![Requests per second, p99 latency and CPU per request, relative to bare Javalin](performance.png)\n\n");
+    return md.toString();
+  }
 
-    md.append("### Targets\n\n| set-up | target | measured | result |\n|---|---|---|---|\n");
+  static String targetsSection(List<Target> targets) {
+    StringBuilder md =
+        new StringBuilder(
+            "### Targets\n\n| set-up | target | measured | result |\n|---|---|---|---|\n");
     for (Target t : targets) {
       md.append("| ")
           .append(t.setUp())
@@ -424,27 +685,191 @@ public final class Report {
         md.append("- ").append(t.what()).append(": ").append(t.whyMissed()).append('\n');
       }
     }
-    md.append('\n').append(sampling(setUps)).append(sink(setUps));
+    return md.toString();
+  }
+
+  /** What each set-up adds over bare, next to OpenTelemetry alone. */
+  static String floorSection(Map<String, SetUp> setUps, List<Run> runs) {
+    SetUp bare = setUps.get("bare");
+    SetUp floor = setUps.get("floor");
+    SetUp metrics = setUps.get("metrics");
+    if (bare == null || floor == null || metrics == null) {
+      return "";
+    }
+    StringBuilder md =
+        new StringBuilder(
+            "### Against the floor: OpenTelemetry alone\n\n"
+                + "What each set-up adds over `bare` (medians over rounds, each round against its own"
+                + " bare JVM). `floor + metrics` is the sum of the two rows above it: what"
+                + " OpenTelemetry alone and our metrics cost together, the budget our `tracing`"
+                + " (metrics and a span per request) is held to. Resolution in these units: the"
+                + " largest bare-b − bare difference of the run.\n\n"
+                + "| set-up | CPU µs per request over bare | allocated per request over bare |"
+                + " exported per request | ratio to `floor + metrics` (CPU, range) |\n"
+                + "|---|---|---|---|---|\n");
+    for (String mode :
+        List.of(
+            "bare-b",
+            "floor",
+            "metrics",
+            "floor + metrics",
+            "tracing",
+            "tracing-10",
+            "tracing-1",
+            "agent")) {
+      double cpu;
+      double alloc;
+      double exported;
+      String ratio = "";
+      if (mode.equals("floor + metrics")) {
+        cpu = floor.cpuMsPer1k() + metrics.cpuMsPer1k() - 2 * bare.cpuMsPer1k();
+        alloc =
+            floor.allocBytesPerRequest()
+                + metrics.allocBytesPerRequest()
+                - 2 * bare.allocBytesPerRequest();
+        exported = floor.exportBytesPerRequest() + metrics.exportBytesPerRequest();
+        ratio = "1";
+      } else {
+        SetUp s = setUps.get(mode);
+        if (s == null) {
+          continue;
+        }
+        cpu = s.cpuMsPer1k() - bare.cpuMsPer1k();
+        alloc = s.allocBytesPerRequest() - bare.allocBytesPerRequest();
+        exported = s.exportBytesPerRequest();
+        if (mode.startsWith("tracing") || mode.equals("agent")) {
+          Spread r = overheadRatio(runs, mode, List.of("floor", "metrics"), Run::cpuMsPer1k);
+          ratio = r == null ? "" : r.format("%.2f×");
+        }
+      }
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %+.2f | %+,.0f B | %,.0f B | %s |%n",
+              mode,
+              cpu,
+              alloc,
+              exported,
+              ratio));
+    }
+    return md.append('\n').toString();
+  }
+
+  /** --quick --against: each set-up against the same set-up built from the baseline. */
+  static String ab(List<Run> runs) {
+    List<String> modes =
+        runs.stream().map(Run::mode).filter(m -> !m.endsWith("@base")).distinct().toList();
+    StringBuilder md = new StringBuilder();
+    for (String mode : modes) {
+      Spread cpu = pairedSpread(runs, mode, mode + "@base", Run::cpuMsPer1k);
+      if (cpu == null) {
+        continue;
+      }
+      if (md.length() == 0) {
+        md.append(
+            "### A/B: this build over the baseline's, per round\n\n"
+                + "| set-up | CPU per request | allocated per request | requests/s |\n"
+                + "|---|---|---|---|\n");
+      }
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %s | %s | %s |%n",
+              mode,
+              cpu.format("%.3f×"),
+              pairedSpread(runs, mode, mode + "@base", Run::allocBytesPerRequest).format("%.3f×"),
+              pairedSpread(runs, mode, mode + "@base", Run::rps).format("%.3f×")));
+    }
+    Spread resolution = resolution(runs);
+    if (md.length() > 0 && resolution != null) {
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "%nThe run's resolution (bare-b over bare, CPU per request): %.1f %%; a ratio closer to"
+                  + " 1 than that is noise.%n",
+              100 * resolution.worstDeviation()));
+    }
+    return md.toString();
+  }
+
+  private static String markdown(
+      Map<String, SetUp> setUps,
+      List<Target> targets,
+      List<Run> runs,
+      String machine,
+      boolean longRound) {
+    StringBuilder md = new StringBuilder();
+    md.append("# Performance\n\n")
+        .append("Generated by `benchmarks/run.sh` (do not edit by hand; run it again). ")
+        .append(
+            "Every figure below comes from that one command on the machine described at the end.\n\n");
+
+    md.append("## Load test\n\n")
+        .append(
+            "`wrk` on loopback against `GET /api/v1/data/{symbol}/{timeframe}` of the same Javalin 7 app")
+        .append(
+            " (`LoadTarget`), in each set-up below, each a fresh JVM with the same flags, started one after")
+        .append(
+            " the other and interleaved over rounds (each round starts one set-up later). Each JVM is")
+        .append(
+            " warmed up until its JIT is quiet, then pinned to a core of its own and measured (see [how it")
+        .append(
+            " is measured](#how-the-load-test-measures)). Requests/s and p99 come from wrk; CPU and")
+        .append(
+            " allocation are the target JVM's own, over exactly the measured window. Absolute figures are")
+        .append(
+            " medians over the rounds; ratios are the median (and range) over rounds of each set-up")
+        .append(
+            " relative to bare Javalin in the same round, which cancels the machine's drift between")
+        .append(" rounds.\n\n");
+    md.append("| set-up | what runs |\n|---|---|\n");
+    for (String mode : setUps.keySet()) {
+      md.append("| ").append(mode).append(" | ").append(description(mode, machine)).append(" |\n");
+    }
+    md.append('\n').append(table(setUps, targets, longRound));
+    md.append(
+        "\n![Requests per second, p99 latency and CPU per request, relative to bare Javalin](performance.png)\n\n");
+    md.append(targetsSection(targets)).append('\n');
+    md.append(floorSection(setUps, runs));
+    md.append(sampling(setUps)).append(sink(setUps));
 
     md.append("\n### How the load test measures\n\n")
         .append(
-            "- **CPU per 1,000 requests**: `utime + stime` of the target JVM from `/proc/<pid>/stat` (all")
+            "- **Pinning and warm-up**: each target JVM starts on all cores (so its ergonomics, GC and")
         .append(
-            " its threads: Jetty, the handlers, telemetry, exporters, GC and JIT), read right before and")
+            " compiler threads are those of a 2-core machine) and wrk, pinned with the OTLP sink to the")
         .append(
-            " right after the measured wrk run, converted with `getconf CLK_TCK`, divided by the requests")
+            " other core (`LOAD_CPU`), loads it in 3 s chunks. After each chunk run.sh compares the CPU")
         .append(
-            " wrk completed in that run. Clock ticks are 10 ms; a 15 s window on two cores holds about")
+            " time of the JVM's compiler threads (`C1/C2 CompilerThread`, from `/proc/<pid>/task/*/stat`)")
         .append(
-            " 3,000, so rounding is below 0.1 %. It excludes the load generator and the sink, so it does")
+            " with the JVM's: once it is under 2 % of a chunk (and at least 6 s have passed), or after")
         .append(
-            " not depend on them the way requests/s does. In brackets, the part spent by the JIT")
+            " `WARMUP_MAX` seconds, every thread of the JVM is pinned to `TARGET_CPU` with `taskset -a`")
         .append(
-            " compiler threads (`C1/C2 CompilerThread`, from `/proc/<pid>/task/*/stat`): compilation")
+            " and loaded there in the same chunks until a chunk is quiet again (within the same")
+        .append(" `WARMUP_MAX`); then the measured window starts. The compiler's share of each")
         .append(
-            " still going on after the 5 s warm-up, a start-up cost rather than a per-request one (a")
+            " measured window is in the table and checked as a target: the window measures steady")
+        .append(" state, not compilation.\n")
         .append(
-            " compiler thread that HotSpot retires inside the window takes its count with it).\n")
+            "- **CPU per request**: `utime + stime` of the target JVM from `/proc/<pid>/stat` (all its")
+        .append(
+            " threads, ended ones included: Jetty, the handlers, telemetry, exporters, GC and JIT), read")
+        .append(
+            " right before and right after the measured wrk run, converted with `getconf CLK_TCK`,")
+        .append(
+            " divided by the requests wrk completed in that run. The target has one core to itself, so")
+        .append(
+            " this is the figure the load generator and the sink do not disturb. Ticks are 10 ms; a 10 s")
+        .append(" window on one busy core holds about 1,000, so rounding is about 0.1 %.\n")
+        .append(
+            "- **Resolution**: `bare-b` is `bare` again, a second JVM in every round. The largest")
+        .append(
+            " distance between the two over the rounds is the smallest difference between set-ups this")
+        .append(
+            " run can tell from noise (JIT decisions, heap layout and the machine's drift differ from JVM")
+        .append(" to JVM); it is checked against 5 % as a target.\n")
         .append(
             "- **Allocated per request**: `LoadTarget` answers `GET /allocated` on a second port with a")
         .append(
@@ -459,97 +884,113 @@ public final class Report {
             " its count with it (Jetty keeps its pool threads for 60 s when idle, so none end under")
         .append(
             " steady load); the two reads of the counter are in the window (a few KB); under the agent")
+        .append(" the counter's own server is instrumented too (two requests per window).\n")
         .append(
-            " the counter's own server is instrumented too (two requests per window). Allocation is")
+            "- **Start-up and memory**: first scrape is the time from starting the JVM to the first")
         .append(
-            " stable across rounds and machines where CPU and requests/s are not: it is the figure to")
-        .append(" trust on a busy machine.\n")
+            " successful `GET /metrics` (the agent's own Prometheus endpoint under the agent; `bare`,")
         .append(
-            "- **OTLP sink**: `OtlpSink`, a JDK `HttpServer` in its own JVM that reads each export into a")
+            " `bare-b` and `floor` serve no metrics: their first answer on `/health`)."
+                + (longRound
+                    ? " In round 1 the measured window lasts until the JVM has been under load for"
+                        + " a minute, and its resident memory (`VmRSS`) is read then; the other rounds"
+                        + " measure a 10 s window."
+                    : " Resident memory (`VmRSS`) is read at the end of each measured window.")
+                + "\n")
         .append(
-            " per-thread buffer and answers 200 without decoding it. It runs unpinned on the same cores;")
+            "- **OTLP sink**: `OtlpSink`, a JDK `HttpServer` in its own JVM, pinned with the load")
         .append(
-            " its CPU is measured over the same window as the target's and shown next to it (above).")
-        .append(" Exports of spans ended in the last second of the")
+            " generator, that reads each export into a per-thread buffer and answers 200 without")
         .append(
-            " window leave after it (batch delay 1 s), balanced by the warm-up's exports inside it.\n")
+            " decoding it. Its CPU over the same window is shown next to the target's (above). Exports of")
         .append(
-            "- **Peers**: all set-ups record the same HTTP server duration histogram per method, route")
+            " spans ended in the last second of the window leave after it (batch delay 1 s), balanced by")
+        .append(" the warm-up's exports inside it.\n")
         .append(
-            " template and status. ktrdr-telemetry runs its defaults (`both`: a native histogram plus")
+            "- **Peers**: all set-ups with metrics record the same HTTP server duration histogram per")
         .append(
-            " classic buckets derived at scrape time). `micrometer` is what javalin-micrometer does")
+            " method, route template and status. ktrdr-telemetry runs its defaults (`both`: a native")
+        .append(" histogram plus classic buckets derived at scrape time). `micrometer` is what")
         .append(
-            " (its Javalin 7 release is not published, so `MicrometerPeer` is the equivalent few lines): a")
+            " javalin-micrometer does (its Javalin 7 release is not published, so `MicrometerPeer` is the")
         .append(
-            " filter around Javalin's servlet times each request and records `http.server.requests` with")
+            " equivalent few lines): a filter around Javalin's servlet times each request and records")
         .append(
-            " tags `method`, `uri` (route template), `status`, `outcome`, `exception`, the timer looked")
-        .append(
-            " up in the registry per request, buckets at ktrdr-telemetry's 14 classic bounds (0.005 to 10")
-        .append(" s) as service-level objectives. `client_java` (`ClientJavaPeer`) records")
+            " `http.server.requests` with tags `method`, `uri` (route template), `status`, `outcome`,")
+        .append(" `exception`, buckets at ktrdr-telemetry's 14 classic bounds (0.005 to 10 s) as")
+        .append(" service-level objectives. `client_java` (`ClientJavaPeer`) records")
         .append(
             " `http_server_request_duration_seconds` with client_java's `Histogram`, classic buckets")
         .append(
-            " only, the same bounds, from the same filter. Each serves its scrape on `/metrics`; nothing")
-        .append(" scrapes during the load.\n");
+            " only, the same bounds, from the same filter. `floor` (`OtelFloor`) makes the span ours")
+        .append(
+            " makes; `OtelFloorTest` checks that both spans carry the same name, kind, attributes and")
+        .append(" status. Nothing scrapes during the load.\n");
 
     md.append("\n### Reading the figures\n\n")
         .append(
-            "- The machine has two cores shared by the load generator, the server and, for the tracing")
+            "- Requests/s is what one core gives the app while the load generator runs on the other:")
         .append(
-            " set-ups, the OTLP sink: whatever CPU the telemetry spends shows in requests per second. CPU")
+            " whatever CPU the telemetry spends comes out of it. CPU per request counts the service")
         .append(
-            " per request counts the service alone, not the load generator or the sink, but it still")
+            " alone; like every figure here, compare it between set-ups of one run, never across runs or")
+        .append(" machines.\n")
         .append(
-            " grows when the cores are contended (context switches, cold caches): like every figure here,")
+            "- `tracing`, `floor` and `agent` sample and export every request; their CPU holds span")
         .append(
-            " compare it between set-ups of one run, never across runs or machines. Allocated bytes per")
-        .append(" request are the steadiest figure.\n")
+            " creation, batching, protobuf encoding and the exporter's HTTP sends. The cost of each")
         .append(
-            "- `tracing` and `agent` sample and export every request; the CPU column holds span creation,")
-        .append(
-            " batching, protobuf encoding and the HTTP sends of the exporter. The per-request cost in")
-        .append(
-            " isolation (JMH) is in the request-cost section of this page when it is generated.\n\n");
+            " export stage alone is in the export-cost section, the per-request cost in isolation (JMH)")
+        .append(" in the request-cost section.\n\n");
 
     md.append(
-        "All runs (round, requests/s, p99 ms, start-up ms, RSS MB, requests, CPU ms per 1,000 requests,"
-            + " allocated B per request, sink CPU ms per 1,000 requests, exported B per request, JIT CPU ms"
-            + " per 1,000 requests):\n\n```\n");
+        "All runs (round, requests/s, p99 ms, first scrape ms, RSS MB, requests, CPU µs per request,"
+            + " allocated B per request, sink CPU µs per request, exported B per request, JIT CPU µs per"
+            + " request, warm-up s, load s):\n\n```\n");
     for (Run run : runs) {
       md.append(
           String.format(
               Locale.ROOT,
-              "%-11s %d %9.0f %7.2f %6.0f %5.0f %9d %7.2f %9.0f %6.3f %7.1f %6.2f%n",
+              "%-11s %d %9.0f %7.2f %6.0f %5.0f %9d %7.2f %9.0f %6.3f %7.1f %6.2f %3.0f %3.0f%n",
               run.mode(),
               run.round(),
               run.rps(),
               run.p99(),
-              run.startupMs(),
+              run.firstScrapeMs(),
               run.rssMb(),
               run.requests(),
               run.cpuMsPer1k(),
               run.allocBytesPerRequest(),
               run.sinkCpuMsPer1k(),
               run.exportBytesPerRequest(),
-              run.jitCpuMsPer1k()));
+              run.jitCpuMsPer1k(),
+              run.warmupS(),
+              run.loadS()));
     }
     md.append("```\n\n## Machine\n\n```\n").append(machine).append("\n```\n\n");
     md.append("## Reproduce\n\n")
         .append(
-            "<!-- doc-test: skip takes about 20 minutes and rewrites this page; run it by hand -->\n")
+            "<!-- doc-test: skip takes about 25 minutes and rewrites this page; run it by hand -->\n")
         .append("```bash\n")
         .append(
-            "benchmarks/run.sh          # about 20-25 minutes; rewrites this page and performance.png\n")
+            "benchmarks/run.sh                          # about 25 minutes; rewrites this page and performance.png\n")
+        .append(
+            "benchmarks/run.sh --quick --against main   # a change's A/B in about 10 minutes; prints, writes no docs\n")
         .append("```\n\n")
+        .append("`ROUNDS`, `DURATION` (seconds per measured window), `CONNECTIONS`, `SETUPS` (also")
         .append(
-            "`ROUNDS`, `DURATION` (seconds per measured run) and `CONNECTIONS` size the load test (defaults")
+            " `micrometer`, `tracing-10`), `WARMUP_MAX`, `TARGET_CPU` and `LOAD_CPU` size the load test")
         .append(
-            " 5, 10, 16: more, shorter rounds, because the machine drifts between runs). `KEEP_ENV=` runs `tracing-10` and `tracing-1` on the ratio sampler alone. For")
+            " (defaults 3, 10, 16, the set-ups above, 45, 1 and 0). `--quick` runs 2 rounds of `bare`,")
         .append(
-            " development only, `SKIP_JMH=1` skips the JMH benchmarks and keeps their sections of the")
-        .append(" page as they were. Raw results: `benchmarks/target/results/`.\n");
+            " `bare-b`, `floor`, `metrics` and `tracing` without JMH and prints its tables; with `--against")
+        .append(
+            " REV` every set-up also runs from REV's build in the same rounds, and the A/B table gives")
+        .append(" this build over REV's per round next to the run's resolution. `KEEP_ENV=` runs")
+        .append(" `tracing-10` and `tracing-1` on the ratio sampler alone. For development only,")
+        .append(
+            " `SKIP_JMH=1` skips the JMH benchmarks and keeps their sections of the page as they were.")
+        .append(" Raw results: `benchmarks/target/results/`.\n");
     return md.toString();
   }
 
@@ -574,7 +1015,7 @@ public final class Report {
     }
     StringBuilder md =
         new StringBuilder(
-            "Sampling (`tracing-10`, `tracing-1`) has no target of its own: the rows show what tracing"
+            "Sampling (`tracing-1`, and `tracing-10` when run) has no target of its own: the rows show what tracing"
                 + " costs when only a share of traces is exported, next to `metrics` and `tracing`."
                 + " With the keep keys, every request is still recorded until its root span ends and"
                 + " then kept (error, or slower than the threshold) or dropped: the endpoint answers"
@@ -589,7 +1030,7 @@ public final class Report {
         md.append(
             String.format(
                 Locale.ROOT,
-                "| %s | %+.2f ms per 1,000 (%.2f×) | %+,.0f B | %,.0f B |%n",
+                "| %s | %+.2f µs (%.2f×) | %+,.0f B | %,.0f B |%n",
                 mode,
                 s.cpuMsPer1k() - metrics.cpuMsPer1k(),
                 s.cpuMsPer1k() / metrics.cpuMsPer1k(),
@@ -610,7 +1051,7 @@ public final class Report {
     StringBuilder md =
         new StringBuilder(
             "The OTLP sink's CPU over the same windows, next to the target's:\n\n"
-                + "| set-up | exported per request | sink CPU ms per 1,000 requests | share of the"
+                + "| set-up | exported per request | sink CPU µs per request | share of the"
                 + " target's CPU |\n|---|---|---|---|\n");
     double worst = 0;
     for (SetUp s : exporting) {
@@ -634,13 +1075,12 @@ public final class Report {
                 worst < SINK_SMALL_SHARE
                     ? String.format(
                         Locale.ROOT,
-                        ": under %.0f %%, small next to the differences between set-ups, so it runs"
-                            + " unpinned next to the target",
+                        ": under %.0f %%; it runs on the load generator's core, not the target's",
                         100 * SINK_SMALL_SHARE)
                     : String.format(
                         Locale.ROOT,
-                        ": %.0f %% or more, so the exporting set-ups' requests/s are lowered by the"
-                            + " sink as well; their CPU per request is not",
+                        ": %.0f %% or more; it runs on the load generator's core, so it slows the"
+                            + " load generator, not the target",
                         100 * SINK_SMALL_SHARE)))
         .toString();
   }

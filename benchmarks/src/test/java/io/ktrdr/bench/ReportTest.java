@@ -13,10 +13,17 @@ import org.junit.jupiter.api.io.TempDir;
 class ReportTest {
   private static final String HEADER =
       "mode,round,rps,p99_ms,startup_ms,rss_mb,requests,cpu_ms_per_1k,alloc_bytes_per_req,"
-          + "sink_cpu_ms_per_1k,export_bytes_per_req,jit_cpu_ms_per_1k";
+          + "sink_cpu_ms_per_1k,export_bytes_per_req,jit_cpu_ms_per_1k,warmup_s,load_s";
 
-  /** One run: requests/s and CPU ms per 1,000 requests vary, the rest is fixed. */
+  /** One run: requests/s and CPU µs per request vary, the rest is fixed. */
   private static String run(String mode, int round, double rps, double cpu) {
+    return run(
+        mode, round, rps, cpu, 40000, mode.startsWith("tracing") || mode.equals("agent") ? 450 : 0);
+  }
+
+  private static String run(
+      String mode, int round, double rps, double cpu, double alloc, double exported) {
+    boolean exports = exported > 0;
     return String.join(
         ",",
         mode,
@@ -27,10 +34,12 @@ class ReportTest {
         "300",
         Long.toString((long) (rps * 15)),
         Double.toString(cpu),
-        "40000",
-        mode.startsWith("tracing") || mode.equals("agent") ? "1.5" : "0.1",
-        mode.startsWith("tracing") || mode.equals("agent") ? "450" : "0",
-        "3.0");
+        Double.toString(alloc),
+        exports ? "1.5" : "0.1",
+        Double.toString(exported),
+        Double.toString(cpu / 100),
+        "12",
+        "25");
   }
 
   private static List<Report.Run> runs(String... lines) {
@@ -66,7 +75,12 @@ class ReportTest {
 
     String text = Files.readString(page);
     assertThat(text)
-        .contains("## Load test", "## Machine", "## Reproduce", "| tracing | 800 |")
+        .contains(
+            "## Load test",
+            "## Machine",
+            "## Reproduce",
+            "| tracing | 800 |",
+            "resident memory (MB)")
         .doesNotContain("stale", "# Old page", "## Cost per request (JMH)", "## Scrape cost");
     assertThat(text.indexOf("<!-- request-cost:start -->\n## Cost\nA\n<!-- request-cost:end -->"))
         .isGreaterThan(text.indexOf("## Reproduce"))
@@ -103,14 +117,82 @@ class ReportTest {
     // metrics: 0.96, 0.99, 0.956 -> median 0.96 < 0.97
     // tracing: 0.95, 0.90, 0.778 -> median 0.90, met; agent's median 0.70, below tracing's
     // CPU over metrics: 2.09, 1.82, 1.91 -> median 1.91 < 2
+    // JIT: 1 % of every window (run() sets it to cpu / 100), under 2 %
     assertThat(targets)
         .extracting(Report.Target::setUp, Report.Target::met)
         .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("all", true),
             org.assertj.core.groups.Tuple.tuple("metrics", false),
             org.assertj.core.groups.Tuple.tuple("tracing", true),
             org.assertj.core.groups.Tuple.tuple("tracing", true),
             org.assertj.core.groups.Tuple.tuple("tracing", true));
-    assertThat(targets.get(0).measured()).isEqualTo("0.960× (0.956×–0.990×)");
-    assertThat(targets.get(3).measured()).isEqualTo("1.91× (1.82×–2.09×)");
+    assertThat(targets.get(1).measured()).isEqualTo("0.960× (0.956×–0.990×)");
+    assertThat(targets.get(4).measured()).isEqualTo("1.91× (1.82×–2.09×)");
+  }
+
+  @Test
+  void theResolutionIsTheWidestGapBetweenTheTwoBareJvmsAndTheFloorTargetsUseOverheads() {
+    List<Report.Run> runs =
+        runs(
+            run("bare", 1, 1000, 100, 40000, 0),
+            run("bare-b", 1, 1000, 103, 40000, 0),
+            run("floor", 1, 800, 120, 41000, 450),
+            run("metrics", 1, 980, 104, 40300, 0),
+            run("tracing", 1, 780, 130, 41500, 460),
+            run("bare", 2, 1000, 100, 40000, 0),
+            run("bare-b", 2, 1000, 98, 40000, 0),
+            run("floor", 2, 800, 122, 41000, 450),
+            run("metrics", 2, 980, 106, 40300, 0),
+            run("tracing", 2, 780, 140, 41500, 500));
+
+    List<Report.Target> targets = Report.targets(Report.summarize(runs), runs);
+
+    // resolution: 1.03 and 0.98 -> worst deviation 3 % <= 5 %
+    // CPU over bare: round 1 30 / (20 + 4) = 1.25, round 2 40 / (22 + 6) = 1.43 -> median 1.34
+    // allocation over bare: 1500 / (1000 + 300) = 1.15 both rounds
+    // exported: 460 / 450 = 1.022, 500 / 450 = 1.111 -> median 1.067
+    assertThat(targets)
+        .extracting(Report.Target::what, Report.Target::met)
+        .startsWith(
+            org.assertj.core.groups.Tuple.tuple(
+                "resolution: two identical set-ups within 5 % in CPU per request, every round",
+                true));
+    assertThat(targets.get(0).measured()).startsWith("3.0 %");
+    Report.Target cpu = find(targets, "CPU over bare ≤ 1.25×");
+    assertThat(cpu.met()).isFalse();
+    assertThat(cpu.measured()).isEqualTo("1.34× (1.25×–1.43×)");
+    assertThat(cpu.whyMissed())
+        .contains("+35.00 µs", "+21.00 µs", "+5.00 µs", "this run resolves 3.00 µs");
+    Report.Target alloc = find(targets, "allocated over bare");
+    assertThat(alloc.met()).isFalse();
+    assertThat(alloc.measured()).isEqualTo("1.15× (1.15×–1.15×)");
+    Report.Target exported = find(targets, "exported per request");
+    assertThat(exported.met()).isTrue();
+    assertThat(exported.measured()).isEqualTo("1.07× (1.02×–1.11×)");
+    assertThat(Report.floorSection(Report.summarize(runs), runs))
+        .contains("| floor + metrics | +26.00 | +1,300 B | 450 B | 1 |");
+  }
+
+  @Test
+  void theQuickAbComparesEachSetUpWithItsBaselineBuildInTheSameRound() {
+    List<Report.Run> runs =
+        runs(
+            run("bare", 1, 1000, 100),
+            run("bare-b", 1, 1000, 101),
+            run("tracing", 1, 800, 150),
+            run("tracing@base", 1, 800, 160),
+            run("bare", 2, 1000, 100),
+            run("bare-b", 2, 1000, 99),
+            run("tracing", 2, 800, 150),
+            run("tracing@base", 2, 800, 150));
+
+    assertThat(Report.ab(runs))
+        .contains(
+            "| tracing | 0.969× (0.938×–1.000×) |",
+            "resolution (bare-b over bare, CPU per request): 1.0 %");
+  }
+
+  private static Report.Target find(List<Report.Target> targets, String what) {
+    return targets.stream().filter(t -> t.what().startsWith(what)).findFirst().orElseThrow();
   }
 }
