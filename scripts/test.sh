@@ -10,8 +10,9 @@ bash scripts/install-test-deps.sh
 ./mvnw -B -ntp verify "$@"
 
 # Mutation testing of the library (PIT, 2-4 minutes on 2 cores; fails below 90%). Report:
-# ktrdr-telemetry/target/pit-reports/index.html
-./mvnw -B -ntp -pl ktrdr-telemetry org.pitest:pitest-maven:mutationCoverage | tee ktrdr-telemetry/target/pit.log
+# ktrdr-telemetry/target/pit-reports/index.html. -am builds the modules the library's tests use
+# (ktrdr-telemetry-testing) in the same reactor: a fresh machine has none of them in ~/.m2.
+./mvnw -B -ntp -pl ktrdr-telemetry -am test-compile org.pitest:pitest-maven:mutationCoverage | tee ktrdr-telemetry/target/pit.log
 echo "Mutation score (ktrdr-telemetry): $(grep -o 'Generated [0-9]* mutations Killed [0-9]* ([0-9]*%)' ktrdr-telemetry/target/pit.log)"
 
 # Consumer projects against the installed library, and the commands of README.md and docs/.
