@@ -27,6 +27,7 @@ final class EnvironmentLayer {
   static final String ENVIRONMENT = "KTRDR_ENVIRONMENT";
   static final String SERVICE_VERSION = "KTRDR_SERVICE_VERSION";
   static final String JVM_METRICS_ENABLED = "KTRDR_JVM_METRICS_ENABLED";
+  static final String METRICS_SCOPE_LABELS_ENABLED = "KTRDR_METRICS_SCOPE_LABELS_ENABLED";
   static final String METRICS_USERNAME = "KTRDR_METRICS_USERNAME";
   static final String METRICS_PASSWORD = "KTRDR_METRICS_PASSWORD";
   static final String METRICS_BEARER_TOKEN = "KTRDR_METRICS_BEARER_TOKEN";
@@ -66,6 +67,7 @@ final class EnvironmentLayer {
           ENVIRONMENT,
           SERVICE_VERSION,
           JVM_METRICS_ENABLED,
+          METRICS_SCOPE_LABELS_ENABLED,
           METRICS_USERNAME,
           METRICS_PASSWORD,
           METRICS_PASSWORD + "_FILE",
@@ -162,6 +164,7 @@ final class EnvironmentLayer {
     env.string(ENVIRONMENT).ifPresent(builder::deploymentEnvironment);
     env.string(SERVICE_VERSION).ifPresent(builder::serviceVersion);
     env.bool(JVM_METRICS_ENABLED).ifPresent(builder::jvmMetrics);
+    env.bool(METRICS_SCOPE_LABELS_ENABLED).ifPresent(builder::metricsScopeLabels);
     metricsAuth(env).ifPresent(builder::metricsAuth);
     metricsServer(env, builder);
     env.bool(TRACING_ENABLED).ifPresent(builder::tracing);

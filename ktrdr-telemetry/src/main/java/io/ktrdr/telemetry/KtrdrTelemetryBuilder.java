@@ -29,6 +29,7 @@ public final class KtrdrTelemetryBuilder {
   @Nullable String serviceVersion;
   String deploymentEnvironment = "development";
   boolean jvmMetrics = true;
+  boolean metricsScopeLabels = true;
   MetricsAuth metricsAuth = MetricsAuth.none();
   String metricsServerHost = "127.0.0.1";
   int metricsServerPort = -1;
@@ -75,6 +76,7 @@ public final class KtrdrTelemetryBuilder {
     copy.serviceVersion = serviceVersion;
     copy.deploymentEnvironment = deploymentEnvironment;
     copy.jvmMetrics = jvmMetrics;
+    copy.metricsScopeLabels = metricsScopeLabels;
     copy.metricsAuth = metricsAuth;
     copy.metricsServerHost = metricsServerHost;
     copy.metricsServerPort = metricsServerPort;
@@ -137,6 +139,19 @@ public final class KtrdrTelemetryBuilder {
    */
   public KtrdrTelemetryBuilder jvmMetrics(boolean enabled) {
     this.jvmMetrics = enabled;
+    return this;
+  }
+
+  /**
+   * Whether OpenTelemetry metrics carry the {@code otel_scope_name} label (and {@code
+   * otel_scope_version}, {@code otel_scope_schema_url} where the scope has them) on every sample,
+   * as the OpenTelemetry-Prometheus compatibility rules ask. Default {@code true}. Without them the
+   * scrape body is smaller (docs/performance.md, "Scrape"), but two instruments of the same name
+   * from different scopes are no longer told apart, and a query or dashboard that selects on {@code
+   * otel_scope_name} finds nothing. Overridden by {@code KTRDR_METRICS_SCOPE_LABELS_ENABLED}.
+   */
+  public KtrdrTelemetryBuilder metricsScopeLabels(boolean enabled) {
+    this.metricsScopeLabels = enabled;
     return this;
   }
 

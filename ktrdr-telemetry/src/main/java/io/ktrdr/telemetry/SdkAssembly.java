@@ -71,7 +71,8 @@ final class SdkAssembly {
   static KtrdrTelemetry create(KtrdrTelemetryBuilder options, Map<String, String> otel) {
     PrometheusRegistry registry = new PrometheusRegistry();
     // The stock PrometheusMetricReader's output, converted for less work per scrape.
-    ScrapeReader reader = new ScrapeReader(options.metricsScrapeTimeout);
+    ScrapeReader reader =
+        new ScrapeReader(options.metricsScrapeTimeout, options.metricsScopeLabels);
     HistogramSetup histograms =
         new HistogramSetup(
             HistogramSetup.Mode.valueOf(options.histogramMode.name()),

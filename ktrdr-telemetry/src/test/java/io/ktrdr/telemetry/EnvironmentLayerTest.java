@@ -26,6 +26,7 @@ class EnvironmentLayerTest {
                 Map.entry("KTRDR_ENVIRONMENT", "staging"),
                 Map.entry("KTRDR_SERVICE_VERSION", "1.2.3"),
                 Map.entry("KTRDR_JVM_METRICS_ENABLED", "false"),
+                Map.entry("KTRDR_METRICS_SCOPE_LABELS_ENABLED", "false"),
                 Map.entry("KTRDR_METRICS_USERNAME", "prometheus"),
                 Map.entry("KTRDR_METRICS_PASSWORD", "s3cret"),
                 Map.entry("KTRDR_METRICS_HOST", "0.0.0.0"),
@@ -36,6 +37,8 @@ class EnvironmentLayerTest {
     assertThat(builder.deploymentEnvironment).isEqualTo("staging");
     assertThat(builder.serviceVersion).isEqualTo("1.2.3");
     assertThat(builder.jvmMetrics).isFalse();
+    assertThat(builder.metricsScopeLabels).isFalse();
+    assertThat(applied(Map.of()).metricsScopeLabels).isTrue();
     assertThat(builder.metricsAuth).hasToString("MetricsAuth{basic(user=prometheus)}");
     assertThat(builder.metricsServerHost).isEqualTo("0.0.0.0");
     assertThat(builder.metricsServerPort).isEqualTo(9500);

@@ -8,6 +8,7 @@ import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -109,6 +110,25 @@ class KtrdrTelemetryTest {
       assertThat(scrape(telemetry).types().keySet())
           .noneMatch(name -> name.startsWith("jvm_") || name.startsWith("process_"))
           .contains("target_info");
+    }
+  }
+
+  @Test
+  void scopeLabelsCanBeTurnedOff() throws IOException {
+    try (KtrdrTelemetry scoped = builder(Map.of()).serviceName("scoped").build();
+        KtrdrTelemetry unscoped =
+            builder(Map.of("KTRDR_METRICS_SCOPE_LABELS_ENABLED", "false"))
+                .serviceName("unscoped")
+                .build()) {
+      for (KtrdrTelemetry telemetry : List.of(scoped, unscoped)) {
+        telemetry.meter("ktrdr-app").counterBuilder("ktrdr.backtests").build().add(1);
+      }
+      assertThat(scrapeText(scoped))
+          .contains("ktrdr_backtests_total{otel_scope_name=\"ktrdr-app\"");
+      assertThat(scrapeText(unscoped))
+          .contains("ktrdr_backtests_total 1")
+          .contains("target_info{")
+          .doesNotContain("otel_scope_");
     }
   }
 

@@ -31,6 +31,10 @@ class ConfigErrorsTest {
             "KTRDR_JVM_METRICS_ENABLED",
             "KTRDR_JVM_METRICS_ENABLED=yes: expected true or false"),
         Arguments.of(
+            Map.of("KTRDR_METRICS_SCOPE_LABELS_ENABLED", "off"),
+            "KTRDR_METRICS_SCOPE_LABELS_ENABLED",
+            "KTRDR_METRICS_SCOPE_LABELS_ENABLED=off: expected true or false"),
+        Arguments.of(
             Map.of("KTRDR_METRICS_USERNAME", "prometheus"),
             "KTRDR_METRICS_PASSWORD",
             "KTRDR_METRICS_PASSWORD is not set: expected it together with KTRDR_METRICS_USERNAME"

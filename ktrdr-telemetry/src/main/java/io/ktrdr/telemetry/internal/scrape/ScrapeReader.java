@@ -71,7 +71,7 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
   private static final long NANOS_PER_MILLI = 1_000_000L;
   private static final String LABELS_PROBE = "ktrdr_scrape_labels";
 
-  private final PrometheusMetricReader stock = PrometheusMetricReader.builder().build();
+  private final PrometheusMetricReader stock;
 
   /** How long {@link #collect()} waits for a collection in progress by default. */
   public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(10);
@@ -98,12 +98,16 @@ public final class ScrapeReader implements MetricReader, MultiCollector {
   private Set<String> fastMetrics = Set.of();
 
   public ScrapeReader() {
-    this(DEFAULT_LOCK_TIMEOUT);
+    this(DEFAULT_LOCK_TIMEOUT, true);
   }
 
-  /** A reader whose {@link #collect()} waits at most {@code lockTimeout} for another one. */
-  public ScrapeReader(Duration lockTimeout) {
+  /**
+   * A reader whose {@link #collect()} waits at most {@code lockTimeout} for another one, and writes
+   * the {@code otel_scope_*} labels when {@code scopeLabels} (the stock reader's default).
+   */
+  public ScrapeReader(Duration lockTimeout, boolean scopeLabels) {
     this.lockTimeoutNanos = lockTimeout.toNanos();
+    this.stock = PrometheusMetricReader.builder().setOtelScopeLabelsEnabled(scopeLabels).build();
     stock.register(
         new CollectionRegistration() {
           @Override

@@ -88,10 +88,17 @@ class ScrapeReaderTest {
   /** Both readers over one hand-made list of metric data. */
   private static final class Pair {
     final List<MetricData> data = new ArrayList<>();
-    final ScrapeReader reader = new ScrapeReader();
-    final PrometheusMetricReader stock = PrometheusMetricReader.builder().build();
+    final ScrapeReader reader;
+    final PrometheusMetricReader stock;
 
     Pair() {
+      this(true);
+    }
+
+    /** Both readers writing the {@code otel_scope_*} labels, or neither. */
+    Pair(boolean scopeLabels) {
+      reader = new ScrapeReader(ScrapeReader.DEFAULT_LOCK_TIMEOUT, scopeLabels);
+      stock = PrometheusMetricReader.builder().setOtelScopeLabelsEnabled(scopeLabels).build();
       CollectionRegistration registration =
           new CollectionRegistration() {
             @Override
@@ -214,6 +221,24 @@ class ScrapeReaderTest {
     pair.assertSame();
     assertThat(pair.reader.fastMetrics()).containsExactly("http_server_request_duration_seconds");
     assertThat(pair.reader.cachedSeries()).isEqualTo(80);
+  }
+
+  @Test
+  void withoutScopeLabelsTheBodyIsTheStockReadersWithoutThem() throws IOException {
+    Pair pair = new Pair(false);
+    pair.data.add(histogram(HTTP, "http.server.request.duration", "s", points(0, 20)));
+    pair.assertSame();
+    pair.assertSame();
+    assertThat(pair.reader.fastMetrics()).containsExactly("http_server_request_duration_seconds");
+    String body = text(pair.reader.collect(), "text/plain; version=0.0.4");
+    assertThat(body)
+        .contains("http_server_request_duration_seconds_bucket{")
+        .doesNotContain("otel_scope_");
+
+    Pair scoped = new Pair();
+    scoped.data.add(histogram(HTTP, "http.server.request.duration", "s", points(0, 20)));
+    assertThat(text(scoped.reader.collect(), "text/plain; version=0.0.4"))
+        .contains("otel_scope_name=\"" + HTTP.getName() + "\"");
   }
 
   @Test
@@ -567,7 +592,7 @@ class ScrapeReaderTest {
 
   @Test
   void aCollectionStuckInACallbackMakesAnotherOneFailInsteadOfWaiting() throws Exception {
-    ScrapeReader reader = new ScrapeReader(Duration.ofMillis(200));
+    ScrapeReader reader = new ScrapeReader(Duration.ofMillis(200), true);
     ExecutorService first = Executors.newSingleThreadExecutor();
     try (SdkMeterProvider provider =
             SdkMeterProvider.builder().setResource(RESOURCE).registerMetricReader(reader).build();
