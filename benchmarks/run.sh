@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces docs/performance.md and docs/performance.png: JMH benchmarks and the export-cost run
 # (their sections of the page), then a wrk load test on loopback of the same Javalin app in each
-# set-up (bare twice, OpenTelemetry alone, ktrdr metrics, client_java, ktrdr tracing at 100 % and at
-# 1 % with keep-errors, bare under the OpenTelemetry Java agent), interleaved over ROUNDS rounds.
+# set-up (bare twice, OpenTelemetry alone, ktrdr metrics, ktrdr tracing at 100 % and at 1 % with
+# keep-errors, bare under the OpenTelemetry Java agent), interleaved over ROUNDS rounds.
 #
 # Each load run: the target JVM starts on all cores, is warmed up by wrk in 3 s chunks until its JIT
 # compiler threads use under 2 % of its CPU in a chunk (measured; at most WARMUP_MAX seconds), is
@@ -18,7 +18,7 @@
 #   benchmarks/run.sh --quick                  # a change's A/B: 2 rounds, 5 set-ups, no JMH (~7 min)
 #   benchmarks/run.sh --quick --against main   # ...each set-up also run from REV's build, same rounds
 # --quick writes benchmarks/target/results-quick/ and prints its tables; it leaves the docs alone.
-# SETUPS="bare bare-b metrics ..." picks set-ups (also micrometer, tracing-10). SKIP_JMH=1
+# SETUPS="bare bare-b metrics ..." picks set-ups (also client_java, micrometer, tracing-10). SKIP_JMH=1
 # (development only) skips JMH and the sections written from it; the page keeps them as they were.
 # KEEP_ENV: the keep-errors/keep-slow keys of tracing-10 and tracing-1 (default below).
 set -euo pipefail
@@ -43,7 +43,7 @@ if [ $quick = 1 ]; then
   long_round=0
 else
   rounds=${ROUNDS:-3}
-  read -ra setups <<< "${SETUPS:-bare bare-b floor metrics client_java tracing tracing-1 agent}"
+  read -ra setups <<< "${SETUPS:-bare bare-b floor metrics tracing tracing-1 agent}"
   out=benchmarks/target/results
   long_round=${LONG_ROUND:-1}
 fi
@@ -51,7 +51,7 @@ duration=${DURATION:-10}
 connections=${CONNECTIONS:-16}
 warmup_chunk=3
 warmup_min=${WARMUP_MIN:-6}
-warmup_max=${WARMUP_MAX:-45}
+warmup_max=${WARMUP_MAX:-36}
 jit_quiet=0.02
 load_minute=60
 target_cpu=${TARGET_CPU:-1}
@@ -110,6 +110,8 @@ if [ $quick = 1 ] || [ "${SKIP_JMH:-}" = 1 ]; then
 else
   say "JMH (about 11 minutes)"
   java -jar "$jar" 'RequestPathBenchmark|FilterBenchmark|ScrapeBenchmark|HistogramModeBenchmark|KeepSamplerBenchmark' ${JMH_ARGS:-} -prof gc -rf json -rff "$out/jmh.json" > "$out/jmh.txt"
+  say "export cost per span, by stage (about a minute)"
+  java -cp "$jar" io.ktrdr.bench.ExportCost --spans 50000 docs/performance.md | tee "$out/export-cost.txt"
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }

@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-test-deps.sh
-./mvnw -B -ntp verify "$@"
+# -Pbenchmarks: the benchmarks build too, and their tests run (the report's targets, the floor
+# set-up's span against the library's, the JFR summary); the benchmarks themselves do not.
+./mvnw -B -ntp -Pbenchmarks verify "$@"
 
 # Mutation testing of the library (PIT, 2-4 minutes on 2 cores; fails below 90%). Report:
 # ktrdr-telemetry/target/pit-reports/index.html. -am builds the modules the library's tests use

@@ -3,15 +3,20 @@ package io.ktrdr.bench;
 import com.sun.net.httpserver.HttpServer;
 import io.ktrdr.telemetry.KtrdrTelemetry;
 import io.ktrdr.telemetry.http.ServletTelemetryFilter;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -48,6 +53,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *       exported by the batch span processor over OTLP/HTTP to an in-process sink that discards.
  *       The export runs on the processor's thread; what is measured is the request thread's share
  *       (the load test measures the whole process).
+ *   <li>{@code floor-unsampled}, {@code floor-unsampled-root}, {@code floor-sampled}: the same
+ *       three requests through OpenTelemetry alone ({@link OtelFloor}: the same server span, no
+ *       metrics), so that what tracing adds over metrics-only compares with what the SDK itself
+ *       costs over {@code none}.
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -60,12 +69,23 @@ public class FilterBenchmark {
   static final String ROUTE = "/api/v1/data/{symbol}/{timeframe}";
   private static final String TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-";
 
-  @Param({"none", "metrics", "unsampled", "sampled", "metrics-root", "unsampled-root"})
+  @Param({
+    "none",
+    "metrics",
+    "unsampled",
+    "sampled",
+    "metrics-root",
+    "unsampled-root",
+    "floor-unsampled",
+    "floor-unsampled-root",
+    "floor-sampled"
+  })
   public String setup;
 
   private HttpServer sink;
-  private KtrdrTelemetry telemetry;
-  private ServletTelemetryFilter filter;
+  private @Nullable KtrdrTelemetry telemetry;
+  private @Nullable OpenTelemetrySdk floorSdk;
+  private Filter filter;
   private LightRequest request;
   private LightResponse response;
   private FilterChain chain;
@@ -83,20 +103,32 @@ public class FilterBenchmark {
                 environment.put(key, value);
               }
             });
-    if (setup.equals("unsampled-root")) {
+    if (setup.endsWith("unsampled-root")) {
       environment.put("OTEL_TRACES_SAMPLER", "parentbased_traceidratio");
       environment.put("OTEL_TRACES_SAMPLER_ARG", "0");
     }
-    telemetry =
-        KtrdrTelemetry.builder()
-            .serviceName("bench")
-            .tracing(!setup.equals("none") && !setup.startsWith("metrics"))
-            .otlpEndpoint("http://127.0.0.1:" + sink.getAddress().getPort())
-            .jvmMetrics(false)
-            .shutdownHook(false)
-            .environment(environment)
-            .build();
-    filter = ServletTelemetryFilter.builder(telemetry).routeResolver(null).build();
+    String endpoint = "http://127.0.0.1:" + sink.getAddress().getPort();
+    boolean floor = setup.startsWith("floor-");
+    if (floor) {
+      Map<String, String> properties = new HashMap<>();
+      environment.forEach(
+          (key, value) -> properties.put(key.toLowerCase(Locale.ROOT).replace('_', '.'), value));
+      properties.put("otel.exporter.otlp.endpoint", endpoint);
+      floorSdk = OtelFloor.sdk(properties);
+      filter = OtelFloor.filter(floorSdk);
+    } else {
+      KtrdrTelemetry ours =
+          KtrdrTelemetry.builder()
+              .serviceName("bench")
+              .tracing(!setup.equals("none") && !setup.startsWith("metrics"))
+              .otlpEndpoint(endpoint)
+              .jvmMetrics(false)
+              .shutdownHook(false)
+              .environment(environment)
+              .build();
+      telemetry = ours;
+      filter = ServletTelemetryFilter.builder(ours).routeResolver(null).build();
+    }
     request =
         setup.endsWith("-root")
             ? new LightRequest("Host", "127.0.0.1:8080", "User-Agent", "wrk")
@@ -106,20 +138,31 @@ public class FilterBenchmark {
                 "User-Agent",
                 "wrk",
                 "traceparent",
-                TRACE + (setup.equals("sampled") ? "01" : "00"));
+                TRACE + (setup.endsWith("sampled") && !setup.endsWith("unsampled") ? "01" : "00"));
     response = new LightResponse();
     chain =
-        (req, res) -> {
-          ServletTelemetryFilter.routeMatched((HttpServletRequest) req, ROUTE);
-          ((HttpServletResponse) res).setStatus(200);
-        };
+        floor
+            ? (req, res) -> {
+              OtelFloor.routeMatched((HttpServletRequest) req, ROUTE);
+              ((HttpServletResponse) res).setStatus(200);
+            }
+            : (req, res) -> {
+              ServletTelemetryFilter.routeMatched((HttpServletRequest) req, ROUTE);
+              ((HttpServletResponse) res).setStatus(200);
+            };
   }
 
   @TearDown(Level.Trial)
   public void tearDown() {
     // How many spans the batch processor handed to the exporter or dropped (queue full): a run
     // that drops spans measures less export work than its requests made.
-    for (MetricSnapshot snapshot : telemetry.prometheusRegistry().scrape()) {
+    if (floorSdk != null) {
+      floorSdk.close();
+      sink.stop(0);
+      return;
+    }
+    KtrdrTelemetry ours = Objects.requireNonNull(telemetry);
+    for (MetricSnapshot snapshot : ours.prometheusRegistry().scrape()) {
       if (snapshot
           .getMetadata()
           .getPrometheusName()
@@ -134,7 +177,7 @@ public class FilterBenchmark {
         }
       }
     }
-    telemetry.close();
+    ours.close();
     sink.stop(0);
   }
 

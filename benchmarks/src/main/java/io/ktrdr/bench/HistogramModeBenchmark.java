@@ -28,8 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * -prof gc} for the allocation per record.
  */
 @BenchmarkMode(Mode.AverageTime)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 6, time = 2)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 4, time = 1)
 @Fork(1)
 @State(Scope.Benchmark)
 public class HistogramModeBenchmark {

@@ -6,11 +6,14 @@ import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.ktrdr.telemetry.KtrdrTelemetry;
 import io.ktrdr.telemetry.javalin.KtrdrJavalinPlugin;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The load-test server: one Javalin app with the endpoint the load generator calls, in one of these
@@ -25,7 +28,9 @@ import java.nio.charset.StandardCharsets;
  *   <li>{@code micrometer}: Micrometer's {@code PrometheusMeterRegistry} recording the HTTP server
  *       timer the way javalin-micrometer does ({@link MicrometerPeer});
  *   <li>{@code client_java}: client_java's own histogram in a minimal filter ({@link
- *       ClientJavaPeer}), the floor for metrics.
+ *       ClientJavaPeer}), the floor for metrics;
+ *   <li>{@code floor}: OpenTelemetry alone writing the same server span as {@code tracing}, to the
+ *       same exporter, with no metrics ({@link OtelFloor}), the floor for tracing.
  * </ul>
  *
  * <p>Every set-up serves the same {@code /api/v1/data/{symbol}/{timeframe}} and {@code /health}.
@@ -61,27 +66,32 @@ public final class LoadTarget {
   static Javalin app(String mode) {
     return switch (mode) {
       case "bare" -> Javalin.create(LoadTarget::routes);
-      case "metrics" -> ktrdr(KtrdrTelemetry.setupMetrics("load-target"));
-      case "tracing" -> ktrdr(KtrdrTelemetry.setup("load-target"));
+      case "metrics" -> ktrdr(KtrdrTelemetry.setupMetrics("load-target"), LoadTarget::routes);
+      case "tracing" -> ktrdr(KtrdrTelemetry.setup("load-target"), LoadTarget::routes);
       case "micrometer" ->
           Javalin.create(config -> MicrometerPeer.install(config, LoadTarget::routes));
       case "client_java" ->
           Javalin.create(config -> ClientJavaPeer.install(config, LoadTarget::routes));
+      case "floor" -> {
+        OpenTelemetry sdk = OtelFloor.sdk(Map.of());
+        yield Javalin.create(config -> OtelFloor.install(config, sdk, LoadTarget::routes));
+      }
       default ->
           throw new IllegalArgumentException(
-              "mode must be bare, metrics, tracing, micrometer or client_java, not " + mode);
+              "mode must be bare, metrics, tracing, floor, micrometer or client_java, not " + mode);
     };
   }
 
-  private static Javalin ktrdr(KtrdrTelemetry telemetry) {
+  /** The app with {@code telemetry}'s plugin, not started. */
+  static Javalin ktrdr(KtrdrTelemetry telemetry, Consumer<JavalinConfig> routes) {
     return Javalin.create(
         config -> {
           config.registerPlugin(new KtrdrJavalinPlugin(plugin -> plugin.telemetry = telemetry));
-          routes(config);
+          routes.accept(config);
         });
   }
 
-  private static void routes(JavalinConfig config) {
+  static void routes(JavalinConfig config) {
     config.startup.showJavalinBanner = false;
     config.routes.get("/health", ctx -> ctx.result("ok"));
     config.routes.get(

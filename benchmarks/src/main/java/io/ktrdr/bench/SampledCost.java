@@ -107,15 +107,19 @@ public final class SampledCost {
   }
 
   /** Waits until {@code spans} spans have left the processor (exported or dropped). */
-  private static void awaitExported(KtrdrTelemetry telemetry, long spans)
-      throws InterruptedException {
+  static void awaitExported(KtrdrTelemetry telemetry, long spans) throws InterruptedException {
     long deadline = System.nanoTime() + 60_000_000_000L;
-    while (count(telemetry, null) + count(telemetry, "queue_full") < spans) {
+    while (processed(telemetry) < spans) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("spans not exported within 60 s");
       }
       Thread.sleep(20);
     }
+  }
+
+  /** Spans that have left the batch processor so far, exported or dropped. */
+  static long processed(KtrdrTelemetry telemetry) {
+    return count(telemetry, null) + count(telemetry, "queue_full");
   }
 
   /** Spans the batch processor handed on ({@code errorType} null) or dropped for that reason. */

@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 6, time = 1)
+@Measurement(iterations = 4, time = 1)
 @Fork(1)
 @State(Scope.Benchmark)
 public class ScrapeBenchmark {
@@ -38,8 +38,11 @@ public class ScrapeBenchmark {
   @Param({"text", "gzip", "protobuf"})
   public String format;
 
-  /** See {@link ScrapeTargets#create}: {@code otel_stock} is the library's scrape path before. */
-  @Param({"ktrdr", "client_java", "otel_stock"})
+  /**
+   * See {@link ScrapeTargets#create}: {@code ktrdr_noscope} is the library without the {@code
+   * otel_scope_*} labels, {@code otel_stock} its scrape path before.
+   */
+  @Param({"ktrdr", "ktrdr_noscope", "client_java", "otel_stock"})
   public String registry;
 
   private ScrapeTargets.Target target;

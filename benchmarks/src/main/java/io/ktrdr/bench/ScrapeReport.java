@@ -44,7 +44,7 @@ public final class ScrapeReport {
     Map<String, String[]> app = Files.exists(appCsv) ? AppScrape.read(appCsv) : Map.of();
     Map<String, Body> bodies = new LinkedHashMap<>();
     for (int series : SERIES) {
-      for (String impl : List.of("ktrdr", "client_java")) {
+      for (String impl : List.of("ktrdr", "ktrdr_noscope", "client_java")) {
         try (ScrapeTargets.Target target = ScrapeTargets.create(impl, series)) {
           for (String format : FORMATS) {
             bodies.put(key(impl, series, format), body(target, format));
@@ -143,57 +143,76 @@ public final class ScrapeReport {
                 + " the library's scrape path before its own reader. Formats as Prometheus asks for"
                 + " them: OpenMetrics text (its default `Accept`), the same with"
                 + " `Accept-Encoding: gzip`, and protobuf (its `Accept` with native histograms on)."
+                + " **no scope labels** is ktrdr with `KTRDR_METRICS_SCOPE_LABELS_ENABLED=false`"
+                + " (no `otel_scope_*` label on its samples)."
                 + " Target: ktrdr ≤ "
                 + TARGET
                 + "× client_java at 10,000 series.\n\n")
         .append(
-            "| series | format | ktrdr | client_java | ratio | target ≤ 1.2× | stock reader | stock"
-                + " ratio | allocated per scrape, MB (ktrdr / client_java / stock) | body, ktrdr |"
+            "| series | format | ktrdr | client_java | ratio | target ≤ 1.2× | no scope labels |"
+                + " its ratio | its target | stock reader | stock ratio | allocated per scrape,"
+                + " MB (ktrdr / client_java / stock) | body, ktrdr | body, no scope labels |"
                 + " body, client_java |\n")
-        .append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        .append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     StringBuilder missed = new StringBuilder();
     for (int series : SERIES) {
       for (String format : FORMATS) {
         Double ours = times.get(key("ktrdr", series, format));
         Double theirs = times.get(key("client_java", series, format));
         Double stock = times.get(key("otel_stock", series, format));
+        Double unscoped = times.get(key("ktrdr_noscope", series, format));
         double ratio = ratio(ours, theirs);
         String verdict = verdict(series, ratio);
+        double unscopedRatio = ratio(unscoped, theirs);
+        String unscopedVerdict = verdict(series, unscopedRatio);
         if (verdict.equals("missed")) {
           missed.append(
               String.format(
                   Locale.ROOT,
-                  "- %s at %,d series: %s.",
+                  "- %s at %,d series: %s; without the scope labels %s (%s).",
                   FORMAT_NAMES.get(format),
                   series,
-                  Double.isFinite(ratio) ? ratioText(ratio) : "no figure in jmh.json"));
+                  Double.isFinite(ratio) ? ratioText(ratio) : "no figure in jmh.json",
+                  ratioText(unscopedRatio),
+                  unscopedVerdict));
           missed.append('\n');
         }
         Body ourBody = bodies.get(key("ktrdr", series, format));
+        Body unscopedBody = bodies.get(key("ktrdr_noscope", series, format));
         Body theirBody = bodies.get(key("client_java", series, format));
         md.append(
             String.format(
                 Locale.ROOT,
-                "| %,d | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %,d B | %,d B |\n",
+                "| %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %,d B |"
+                    + " %s | %,d B |\n",
                 series,
                 FORMAT_NAMES.get(format),
                 millis(ours),
                 millis(theirs),
                 ratioText(ratio),
                 verdict,
+                millis(unscoped),
+                ratioText(unscopedRatio),
+                unscopedVerdict,
                 millis(stock),
                 ratioText(ratio(stock, theirs)),
                 megabytes(times.get(ALLOCATED + key("ktrdr", series, format))),
                 megabytes(times.get(ALLOCATED + key("client_java", series, format))),
                 megabytes(times.get(ALLOCATED + key("otel_stock", series, format))),
                 ourBody.bytes(),
+                unscopedBody == null
+                    ? "n/a"
+                    : String.format(Locale.ROOT, "%,d B", unscopedBody.bytes()),
                 theirBody.bytes()));
       }
     }
     md.append(
         "\nThe ktrdr body is larger by the `otel_scope_name` label on every sample (the"
             + " OpenTelemetry-Prometheus compatibility rules ask for it) and by `target_info`;"
-            + " writing those bytes is most of the remaining difference. What moved ktrdr from the"
+            + " writing those bytes is most of the remaining difference, as the `no scope labels`"
+            + " column shows: the same library and series with"
+            + " `KTRDR_METRICS_SCOPE_LABELS_ENABLED=false` (when to turn them off:"
+            + " [metrics](metrics.md#how-a-scrape-is-made-and-what-it-costs)). What moved ktrdr from the"
             + " stock reader's figures to its own: the library's reader, which keeps each series'"
             + " labels between scrapes, hands the points to client_java's snapshot already sorted"
             + " and collects the SDK's data with reusable objects ([metrics](metrics.md#how-a-"

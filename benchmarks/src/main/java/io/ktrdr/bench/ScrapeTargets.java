@@ -64,17 +64,20 @@ final class ScrapeTargets {
   }
 
   /**
-   * {@code impl}: {@code ktrdr} (the library with classic buckets), {@code client_java} (its own
-   * registry and histogram), {@code otel_stock} (the OpenTelemetry SDK and its stock
-   * PrometheusMetricReader, what the library used before its own reader).
+   * {@code impl}: {@code ktrdr} (the library with classic buckets), {@code ktrdr_noscope} (the same
+   * with {@code KTRDR_METRICS_SCOPE_LABELS_ENABLED=false}), {@code client_java} (its own registry
+   * and histogram), {@code otel_stock} (the OpenTelemetry SDK and its stock PrometheusMetricReader,
+   * what the library used before its own reader).
    */
   static Target create(String impl, int series) {
     return switch (impl) {
-      case "ktrdr" -> ktrdr(series);
+      case "ktrdr" -> ktrdr(series, true);
+      case "ktrdr_noscope" -> ktrdr(series, false);
       case "client_java" -> clientJava(series);
       case "otel_stock" -> otel(series, PrometheusMetricReader.builder().build());
       default ->
-          throw new IllegalArgumentException("impl=" + impl + ": ktrdr, client_java or otel_stock");
+          throw new IllegalArgumentException(
+              "impl=" + impl + ": ktrdr, ktrdr_noscope, client_java or otel_stock");
     };
   }
 
@@ -86,13 +89,14 @@ final class ScrapeTargets {
     }
   }
 
-  private static Target ktrdr(int series) {
+  private static Target ktrdr(int series, boolean scopeLabels) {
     KtrdrTelemetry telemetry =
         KtrdrTelemetry.builder()
             .serviceName("bench")
             .jvmMetrics(false)
             .tracing(false)
             .shutdownHook(false)
+            .metricsScopeLabels(scopeLabels)
             // The same 14 classic buckets as the client_java side.
             .histogramMode(HistogramMode.CLASSIC)
             .environment(Map.of("OTEL_JAVA_METRICS_CARDINALITY_LIMIT", "20000"))
