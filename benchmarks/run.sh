@@ -7,9 +7,11 @@
 # Each load run: the target JVM starts on all cores, is warmed up by wrk in 3 s chunks until its JIT
 # compiler threads use under 2 % of its CPU in a chunk (measured; at most WARMUP_MAX seconds), is
 # then pinned to TARGET_CPU (wrk and the OTLP sink run on LOAD_CPU), warmed up there until the JIT is
-# quiet again, and measured over DURATION
+# quiet in two chunks in a row, and measured over DURATION
 # seconds: its CPU time (/proc/<pid>/stat, all threads), the bytes its threads allocated and the
-# JIT's share of that window, per request. In round 1 the measured window lasts until the JVM has
+# JIT's share of that window, per request; a window in which the hypervisor (steal) or other
+# processes took more than DISTURBED_MAX (5 %) of the target's core is measured again (at most
+# DISTURBED_RETRIES times, default 2). In round 1 the measured window lasts until the JVM has
 # been under load for a minute, and its resident memory is read then. The second bare set-up
 # (bare-b) gives the run's resolution: how far two identical set-ups land apart.
 #
@@ -51,8 +53,10 @@ duration=${DURATION:-10}
 connections=${CONNECTIONS:-16}
 warmup_chunk=3
 warmup_min=${WARMUP_MIN:-6}
-warmup_max=${WARMUP_MAX:-36}
+warmup_max=${WARMUP_MAX:-30}
 jit_quiet=0.02
+disturbed_max=${DISTURBED_MAX:-0.05}
+disturbed_retries=${DISTURBED_RETRIES:-2}
 load_minute=60
 target_cpu=${TARGET_CPU:-1}
 load_cpu=${LOAD_CPU:-0}
@@ -97,11 +101,12 @@ fi
   echo "java:  $(java -version 2>&1 | head -1)"
   echo "wrk:   $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
   echo "load:  $rounds rounds x ${#setups[@]} set-ups, wrk -t1 -c$connections -d${duration}s, same JVM flags (${jvm_flags[*]})"
-  echo "warm:  ${warmup_chunk} s chunks until JIT < $(awk -v q=$jit_quiet 'BEGIN {print q * 100}') % of a chunk's CPU on all cores (at least ${warmup_min} s), then pinned, again until quiet (at most ${warmup_max} s in all)"
+  echo "warm:  ${warmup_chunk} s chunks until JIT < $(awk -v q=$jit_quiet 'BEGIN {print q * 100}') % of a chunk's CPU on all cores (at least ${warmup_min} s), then pinned, again until two chunks in a row are quiet (at most ${warmup_max} s in all)"
   echo "pins:  target on CPU $target_cpu; wrk and the OTLP sink on CPU $load_cpu"
   [ "$long_round" = 1 ] && echo "long:  round 1 measures until ${load_minute} s of load; RSS read then"
   echo "keep:  tracing-10/tracing-1 with ${keep_env:-(no keep keys)}"
   echo "ticks: CLK_TCK=$clk_tck"
+  echo "quiet: a window in which steal and other processes took over $(awk -v m=$disturbed_max 'BEGIN {print m * 100}') % of CPU $target_cpu is measured again (at most $disturbed_retries times)"
   [ -n "$against" ] && echo "ab:    @base = $against ($(git rev-parse --short "$against")), the rest = $(git rev-parse --short HEAD)$(git diff --quiet || echo ' + uncommitted changes')"
 } > "$out/machine.txt"
 
@@ -111,7 +116,7 @@ else
   say "JMH (about 11 minutes)"
   java -jar "$jar" 'RequestPathBenchmark|FilterBenchmark|ScrapeBenchmark|HistogramModeBenchmark|KeepSamplerBenchmark' ${JMH_ARGS:-} -prof gc -rf json -rff "$out/jmh.json" > "$out/jmh.txt"
   say "export cost per span, by stage (about a minute)"
-  java -cp "$jar" io.ktrdr.bench.ExportCost --spans 50000 docs/performance.md | tee "$out/export-cost.txt"
+  java -cp "$jar" io.ktrdr.bench.ExportCost --spans 30000 docs/performance.md | tee "$out/export-cost.txt"
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
@@ -125,6 +130,12 @@ jit_ticks() {
     | awk '/\((C1|C2) CompilerThre\)/ {sub(/^.*\) /, ""); s += $12 + $13} END {print s + 0}'
 }
 load() { taskset -c "$load_cpu" wrk -t1 -c"$connections" "$@"; }
+# The target's core from /proc/stat: its busy ticks (user, nice, system, irq, softirq), the ticks the
+# hypervisor took from it (steal) and all its ticks. Busy minus the target's own ticks is other
+# processes' work there; steal is other VMs'.
+core_ticks() {
+  awk -v c="cpu$target_cpu" '$1 == c {print $2 + $3 + $4 + $7 + $8, $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat
+}
 
 sink_port=$(free_port)
 taskset -c "$load_cpu" java -Xmx256m -cp "$jar" io.ktrdr.bench.OtlpSink "$sink_port" > "$out/sink.log" 2>&1 &
@@ -135,7 +146,7 @@ until curl -sf "http://127.0.0.1:$sink_port/stats" > /dev/null; do
   kill -0 $sink 2>/dev/null || { echo "run.sh: the OTLP sink died:"; cat "$out/sink.log"; exit 1; }
 done
 
-echo "mode,round,rps,p99_ms,first_scrape_ms,rss_mb,requests,cpu_ms_per_1k,alloc_bytes_per_req,sink_cpu_ms_per_1k,export_bytes_per_req,jit_cpu_ms_per_1k,warmup_s,load_s" > "$out/load.csv"
+echo "mode,round,rps,p99_ms,first_scrape_ms,rss_mb,requests,cpu_ms_per_1k,alloc_bytes_per_req,sink_cpu_ms_per_1k,export_bytes_per_req,jit_cpu_ms_per_1k,warmup_s,load_s,steal_share,other_share" > "$out/load.csv"
 total=$(( rounds * ${#setups[@]} ))
 n=0
 for round in $(seq 1 "$rounds"); do
@@ -181,6 +192,11 @@ for round in $(seq 1 "$rounds"); do
     done
     first_scrape_ms=$(( ($(date +%s%N) - started) / 1000000 ))
     url="http://127.0.0.1:$port/api/v1/data/AAPL/1d"
+    # Under the agent its Prometheus port answers before the app does: load starts once the app does.
+    until curl -sf -o /dev/null "$url"; do
+      sleep 0.02
+      kill -0 $pid 2>/dev/null || { echo "run.sh: $mode died:"; cat "$log"; exit 1; }
+    done
     load_start=$(date +%s)
     # Warm-up until the JIT is quiet: first on all cores (compilation gets both), then pinned, each
     # time until a chunk in which the compiler threads used under jit_quiet of the JVM's CPU; at most
@@ -192,16 +208,26 @@ for round in $(seq 1 "$rounds"); do
       c1=$(cpu_ticks $pid); j1=$(jit_ticks $pid)
       awk -v c=$((c1 - c0)) -v j=$((j1 - j0)) -v q=$jit_quiet 'BEGIN {print (c > 0 && j / c < q) ? 1 : 0}'
     }
+    # The bytes the target's threads allocated so far; a target that stopped answering ends the run
+    # with what is known about it.
+    allocated() {
+      curl -sf "http://127.0.0.1:$stats_port/allocated" && return 0
+      echo "run.sh: $mode stopped answering on its stats port $stats_port ($(kill -0 $pid 2>/dev/null && echo 'still running' || echo 'its JVM is gone')); its log:" >&2
+      tail -20 "$log" >&2
+      exit 1
+    }
     quiet=0
     until { [ "$quiet" = 1 ] && [ $(( $(date +%s) - load_start )) -ge $warmup_min ]; } \
         || [ $(( $(date +%s) - load_start )) -ge $warmup_max ]; do
       quiet=$(quiet_chunk)
     done
     taskset -a -p -c "$target_cpu" $pid > /dev/null
-    quiet=0
-    until [ "$quiet" = 1 ] || [ $(( $(date +%s) - load_start )) -ge $warmup_max ]; do
-      quiet=$(quiet_chunk)
+    # Pinned, two quiet chunks in a row: one alone can fall between two bursts of compilation.
+    quiet_in_a_row=0
+    until [ $quiet_in_a_row -ge 2 ] || [ $(( $(date +%s) - load_start )) -ge $warmup_max ]; do
+      if [ "$(quiet_chunk)" = 1 ]; then quiet_in_a_row=$(( quiet_in_a_row + 1 )); else quiet_in_a_row=0; fi
     done
+    quiet=$([ $quiet_in_a_row -ge 2 ] && echo 1 || echo 0)
     warm=$(( $(date +%s) - load_start ))
     [ "$quiet" = 1 ] || say "$mode: the JIT was not quiet after ${warm} s of warm-up (kept; its JIT share is in the table)"
     window=$duration
@@ -210,18 +236,33 @@ for round in $(seq 1 "$rounds"); do
       [ $window -ge "$duration" ] || window=$duration
     fi
     # The measured window: counters read right before and right after the measured wrk. The HTTP
-    # reads of the allocation counter fall outside the CPU window.
-    read -r exports_before bytes_before < <(curl -sf "http://127.0.0.1:$sink_port/stats")
-    alloc_before=$(curl -sf "http://127.0.0.1:$stats_port/allocated")
-    cpu_before=$(cpu_ticks $pid)
-    jit_before=$(jit_ticks $pid)
-    sink_before=$(cpu_ticks $sink)
-    load -d"${window}s" --latency "$url" > "$out/wrk-$mode-$round.txt"
-    cpu_after=$(cpu_ticks $pid)
-    jit_after=$(jit_ticks $pid)
-    sink_after=$(cpu_ticks $sink)
-    alloc_after=$(curl -sf "http://127.0.0.1:$stats_port/allocated")
-    read -r exports_after bytes_after < <(curl -sf "http://127.0.0.1:$sink_port/stats")
+    # reads of the allocation counter fall outside the CPU window. A window in which others took
+    # more than disturbed_max of the target's core (steal, or another process) is measured again,
+    # at most disturbed_retries times; the last one is kept with its shares in the CSV.
+    attempt=0
+    while :; do
+      read -r exports_before bytes_before < <(curl -sf "http://127.0.0.1:$sink_port/stats")
+      alloc_before=$(allocated)
+      read -r core_busy_before core_steal_before core_all_before < <(core_ticks)
+      cpu_before=$(cpu_ticks $pid)
+      jit_before=$(jit_ticks $pid)
+      sink_before=$(cpu_ticks $sink)
+      load -d"${window}s" --latency "$url" > "$out/wrk-$mode-$round.txt"
+      cpu_after=$(cpu_ticks $pid)
+      jit_after=$(jit_ticks $pid)
+      sink_after=$(cpu_ticks $sink)
+      read -r core_busy_after core_steal_after core_all_after < <(core_ticks)
+      alloc_after=$(allocated)
+      read -r exports_after bytes_after < <(curl -sf "http://127.0.0.1:$sink_port/stats")
+      read -r steal_share other_share disturbed < <(awk -v b=$(( core_busy_after - core_busy_before )) \
+        -v s=$(( core_steal_after - core_steal_before )) -v a=$(( core_all_after - core_all_before )) \
+        -v t=$(( cpu_after - cpu_before )) -v m="$disturbed_max" \
+        'BEGIN {o = b - t; if (o < 0) o = 0; if (a <= 0) a = 1; printf "%.4f %.4f %d\n", s / a, o / a, ((s + o) / a > m) ? 1 : 0}')
+      [ "$disturbed" = 1 ] && [ $attempt -lt "$disturbed_retries" ] || break
+      attempt=$(( attempt + 1 ))
+      say "$mode: others took $(awk -v s=$steal_share -v o=$other_share 'BEGIN {printf "%.1f %% (steal) + %.1f %% (other processes)", 100 * s, 100 * o}') of its core in the window; measuring again ($attempt/$disturbed_retries)"
+      window=$duration
+    done
     rss_mb=$(awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/$pid/status)
     load_s=$(( $(date +%s) - load_start ))
     kill $pid; wait $pid 2>/dev/null || true
@@ -236,7 +277,7 @@ for round in $(seq 1 "$rounds"); do
     figures=$(awk -v r="$requests" -v t="$clk_tck" -v c=$(( cpu_after - cpu_before )) -v a=$(( alloc_after - alloc_before )) \
       -v s=$(( sink_after - sink_before )) -v b=$(( bytes_after - bytes_before )) -v j=$(( jit_after - jit_before )) \
       'BEGIN {printf "%.2f,%.0f,%.3f,%.1f,%.2f", c * 1e6 / t / r, a / r, s * 1e6 / t / r, b / r, j * 1e6 / t / r}')
-    echo "$mode,$round,$rps,$p99,$first_scrape_ms,$rss_mb,$requests,$figures,$warm,$load_s" | tee -a "$out/load.csv"
+    echo "$mode,$round,$rps,$p99,$first_scrape_ms,$rss_mb,$requests,$figures,$warm,$load_s,$steal_share,$other_share" | tee -a "$out/load.csv"
   done
 done
 
