@@ -11,7 +11,7 @@
 # seconds: its CPU time (/proc/<pid>/stat, all threads), the bytes its threads allocated and the
 # JIT's share of that window, per request; a window in which the hypervisor (steal) or other
 # processes took more than DISTURBED_MAX (5 %) of the target's core is measured again (at most
-# DISTURBED_RETRIES times, default 2). In round 1 the measured window lasts until the JVM has
+# DISTURBED_RETRIES times, default 1). In round 1 the measured window lasts until the JVM has
 # been under load for a minute, and its resident memory is read then. The second bare set-up
 # (bare-b) gives the run's resolution: how far two identical set-ups land apart.
 #
@@ -56,7 +56,7 @@ warmup_min=${WARMUP_MIN:-6}
 warmup_max=${WARMUP_MAX:-30}
 jit_quiet=0.02
 disturbed_max=${DISTURBED_MAX:-0.05}
-disturbed_retries=${DISTURBED_RETRIES:-2}
+disturbed_retries=${DISTURBED_RETRIES:-1}
 load_minute=60
 target_cpu=${TARGET_CPU:-1}
 load_cpu=${LOAD_CPU:-0}
@@ -140,7 +140,9 @@ core_ticks() {
 sink_port=$(free_port)
 taskset -c "$load_cpu" java -Xmx256m -cp "$jar" io.ktrdr.bench.OtlpSink "$sink_port" > "$out/sink.log" 2>&1 &
 sink=$!
-trap 'kill $sink 2>/dev/null || true' EXIT
+pid=
+# The sink and a target still running when run.sh stops (an error, Ctrl-C) go with it.
+trap 'kill $sink ${pid:-} 2>/dev/null || true' EXIT
 until curl -sf "http://127.0.0.1:$sink_port/stats" > /dev/null; do
   sleep 0.05
   kill -0 $sink 2>/dev/null || { echo "run.sh: the OTLP sink died:"; cat "$out/sink.log"; exit 1; }
@@ -266,6 +268,7 @@ for round in $(seq 1 "$rounds"); do
     rss_mb=$(awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/$pid/status)
     load_s=$(( $(date +%s) - load_start ))
     kill $pid; wait $pid 2>/dev/null || true
+    pid=
     w="$out/wrk-$mode-$round.txt"
     if grep -q 'Non-2xx' "$w"; then
       echo "run.sh: $mode answered errors, its figures would not mean anything:"; cat "$w"; exit 1

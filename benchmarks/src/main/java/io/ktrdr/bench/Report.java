@@ -200,24 +200,25 @@ public final class Report {
     }
     String machine = Files.readString(Path.of(args[a + 1])).trim();
     boolean longRound = machine.lines().anyMatch(l -> l.startsWith("long:"));
-    Map<String, SetUp> setUps = summarize(runs, longRound);
-    List<Target> targets = targets(setUps, runs);
+    List<Run> used = usable(runs);
+    Map<String, SetUp> setUps = summarize(used, longRound);
+    List<Target> targets = targets(setUps, used);
     if (print) {
       System.out.println(
           "```\n"
               + machine
               + "\n```\n\n"
-              + table(setUps, targets, longRound)
+              + table(setUps, targets, longRound, runs)
               + "\n"
               + targetsSection(targets)
               + "\n"
-              + floorSection(setUps, runs)
-              + ab(runs));
+              + floorSection(setUps, used)
+              + ab(used));
       return;
     }
     Path page = Path.of(args[2]);
     String previous = Files.exists(page) ? Files.readString(page) : "";
-    StringBuilder md = new StringBuilder(markdown(setUps, targets, runs, machine, longRound));
+    StringBuilder md = new StringBuilder(markdown(setUps, targets, used, runs, machine, longRound));
     for (String section : markedSections(previous)) {
       md.append('\n').append(section).append('\n');
     }
@@ -243,13 +244,34 @@ public final class Report {
     return sections;
   }
 
+  /**
+   * The windows the figures use: of each set-up, those in which others (steal, other processes)
+   * took at most {@link #DISTURBED_MAX} of the target's core, or all of its windows when none was
+   * that quiet. In the order of the CSV.
+   */
+  static List<Run> usable(List<Run> runs) {
+    java.util.Set<String> withClean =
+        runs.stream()
+            .filter(run -> run.disturbedShare() <= DISTURBED_MAX)
+            .map(Run::mode)
+            .collect(Collectors.toSet());
+    return runs.stream()
+        .filter(run -> run.disturbedShare() <= DISTURBED_MAX || !withClean.contains(run.mode()))
+        .toList();
+  }
+
   static Map<String, SetUp> summarize(List<Run> runs) {
     return summarize(runs, false);
   }
 
-  /** Per set-up, in {@link #ORDER}: medians and spreads relative to bare in the same round. */
+  /**
+   * Per set-up, in {@link #ORDER}: medians and spreads relative to bare in the same round; in a
+   * round whose bare window is not among {@code runs} (see {@link #usable}), relative to bare-b,
+   * the same set-up in a second JVM.
+   */
   static Map<String, SetUp> summarize(List<Run> runs, boolean longRound) {
     Map<Integer, Run> bare = new LinkedHashMap<>();
+    Map<Integer, Run> baseline = new LinkedHashMap<>();
     Map<String, List<Run>> byMode = new LinkedHashMap<>();
     for (String mode : ORDER) {
       byMode.put(mode, new ArrayList<>());
@@ -260,10 +282,15 @@ public final class Report {
         bare.put(run.round(), run);
       }
     }
+    baseline.putAll(bare);
+    runs.stream()
+        .filter(run -> run.mode().equals("bare-b"))
+        .forEach(run -> baseline.putIfAbsent(run.round(), run));
     Map<String, SetUp> result = new LinkedHashMap<>();
     byMode.forEach(
         (mode, list) -> {
-          List<Run> paired = list.stream().filter(run -> bare.containsKey(run.round())).toList();
+          Map<Integer, Run> base = mode.equals("bare-b") ? bare : baseline;
+          List<Run> paired = list.stream().filter(run -> base.containsKey(run.round())).toList();
           if (list.isEmpty() || paired.isEmpty()) {
             return;
           }
@@ -291,9 +318,9 @@ public final class Report {
                   medianOf(list, Run::exportBytesPerRequest),
                   medianOf(list, Run::warmupS),
                   list.stream().mapToDouble(Run::disturbedShare).max().orElse(0),
-                  ratioSpread(paired, bare, Run::rps),
-                  ratioSpread(paired, bare, Run::p99),
-                  ratioSpread(paired, bare, Run::cpuWithoutJit)));
+                  ratioSpread(paired, base, Run::rps),
+                  ratioSpread(paired, base, Run::p99),
+                  ratioSpread(paired, base, Run::cpuWithoutJit)));
         });
     return result;
   }
@@ -332,12 +359,14 @@ public final class Report {
   }
 
   /**
-   * Per round, what {@code a} adds over bare divided by the sum of what {@code parts} add over bare
-   * in the same round; rounds missing one of them are left out. Null when no round has them all.
+   * Per round, what {@code a} adds over bare (bare-b where the round has no bare window) divided by
+   * the sum of what {@code parts} add over it in the same round; rounds missing one of them are
+   * left out. Null when no round has them all.
    */
   static Spread overheadRatio(
       List<Run> runs, String a, List<String> parts, ToDoubleFunction<Run> figure) {
     Map<Integer, Run> bare = byRound(runs, "bare");
+    byRound(runs, "bare-b").forEach(bare::putIfAbsent);
     Map<Integer, Run> as = byRound(runs, a);
     List<Map<Integer, Run>> ps = parts.stream().map(p -> byRound(runs, p)).toList();
     List<Double> ratios = new ArrayList<>();
@@ -418,8 +447,8 @@ public final class Report {
               "all",
               String.format(
                   Locale.ROOT,
-                  "the target's core its own: steal and other processes under %.0f %% of every"
-                      + " measured window",
+                  "the figures from windows with the target's core its own: steal and other"
+                      + " processes under %.0f %%",
                   100 * DISTURBED_MAX),
               String.format(
                   Locale.ROOT,
@@ -430,10 +459,11 @@ public final class Report {
               disturbed.disturbedShare() <= DISTURBED_MAX,
               String.format(
                   Locale.ROOT,
-                  "in round %d of `%s` the hypervisor took %.1f %% of the target's core (steal) and"
-                      + " other processes %.1f %%, still after run.sh measured the window again"
-                      + " (DISTURBED_RETRIES); its figures are kept, and the shares of every window"
-                      + " are in the runs below.",
+                  "`%2$s` had no window in which others left its core alone, even after run.sh"
+                      + " measured again (DISTURBED_RETRIES), so its figures come from disturbed"
+                      + " windows: in round %1$d the hypervisor took %3$.1f %% of the target's core"
+                      + " (steal) and other processes %4$.1f %%. The shares of every window are in"
+                      + " the runs below.",
                   disturbed.round(),
                   disturbed.mode(),
                   100 * disturbed.stealShare(),
@@ -722,11 +752,21 @@ public final class Report {
 
   /** The main table: one row per set-up. */
   static String table(Map<String, SetUp> setUps, List<Target> targets, boolean longRound) {
+    return table(setUps, targets, longRound, List.of());
+  }
+
+  /**
+   * The main table; {@code allRuns}, every window of the run, gives how many of each set-up's
+   * windows the figures use (see {@link #usable}).
+   */
+  static String table(
+      Map<String, SetUp> setUps, List<Target> targets, boolean longRound, List<Run> allRuns) {
+    List<Run> used = usable(allRuns);
     StringBuilder md =
         new StringBuilder(
             "| set-up | requests/s | ratio to bare (range) | p99 (ms) | p99 ratio (range) | CPU µs"
                 + " per request | without JIT | its ratio to bare (range) | JIT share of the window"
-                + " (max) | core taken by others (max) | allocated per request | exported per request |"
+                + " (max) | core taken by others (max; windows used) | allocated per request | exported per request |"
                 + " warm-up (s) | first scrape (ms) |"
                 + (longRound ? " resident memory after 1 min (MB)" : " resident memory (MB)")
                 + " | target |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -739,7 +779,7 @@ public final class Report {
       md.append(
           String.format(
               Locale.ROOT,
-              "| %s | %.0f | %s | %.2f | %s | %.2f | %.2f | %s | %.2f %% | %.1f %% | %,.0f B | %,.0f"
+              "| %s | %.0f | %s | %.2f | %s | %.2f | %.2f | %s | %.2f %% | %.1f %%%s | %,.0f B | %,.0f"
                   + " B | %.0f | %.0f | %.0f | %s |%n",
               s.mode(),
               s.rps(),
@@ -751,6 +791,13 @@ public final class Report {
               s.cpuRatio().format("%.3f"),
               100 * s.jitShareMax(),
               100 * s.disturbedMax(),
+              allRuns.isEmpty()
+                  ? ""
+                  : String.format(
+                      Locale.ROOT,
+                      "; %d of %d",
+                      used.stream().filter(r -> r.mode().equals(s.mode())).count(),
+                      allRuns.stream().filter(r -> r.mode().equals(s.mode())).count()),
               s.allocBytesPerRequest(),
               s.exportBytesPerRequest(),
               s.warmupS(),
@@ -901,6 +948,7 @@ public final class Report {
       Map<String, SetUp> setUps,
       List<Target> targets,
       List<Run> runs,
+      List<Run> allRuns,
       String machine,
       boolean longRound) {
     StringBuilder md = new StringBuilder();
@@ -931,7 +979,7 @@ public final class Report {
     for (String mode : setUps.keySet()) {
       md.append("| ").append(mode).append(" | ").append(description(mode, machine)).append(" |\n");
     }
-    md.append('\n').append(table(setUps, targets, longRound));
+    md.append('\n').append(table(setUps, targets, longRound, allRuns));
     md.append(
         "\n![Requests per second, p99 latency and CPU per request, relative to bare Javalin](performance.png)\n\n");
     md.append(targetsSection(targets)).append('\n');
@@ -989,9 +1037,15 @@ public final class Report {
             " host) and its busy ticks beyond the target JVM's own (other processes). A window in which")
         .append(" they took more than 5 % of the core (`DISTURBED_MAX`) is measured again, up to")
         .append(
-            " `DISTURBED_RETRIES` (2) times; the kept window's shares are in the runs below and checked")
+            " `DISTURBED_RETRIES` (1) time; the kept window's shares are in the runs below. The figures")
         .append(
-            " as a target. Steal lowers requests/s and raises p99 directly; CPU per request only through")
+            " and targets use, of each set-up, only its windows under that 5 % (all of them when it has")
+        .append(
+            " none, which is then a missed target), and in a round whose bare window is disturbed the")
+        .append(
+            " ratios are taken to bare-b, the same set-up; the table says how many windows each set-up")
+        .append(
+            " kept. Steal lowers requests/s and raises p99 directly; CPU per request only through")
         .append(
             " what the other work leaves in the shared caches, which is one reason the targets on cost")
         .append(" use CPU per request.\n")
@@ -1073,7 +1127,7 @@ public final class Report {
             + " allocated B per request, sink CPU µs per request, exported B per request, JIT CPU µs per"
             + " request, warm-up s, load s, steal and other processes as % of the target's core):\n\n"
             + "```\n");
-    for (Run run : runs) {
+    for (Run run : allRuns) {
       md.append(
           String.format(
               Locale.ROOT,
@@ -1111,7 +1165,7 @@ public final class Report {
             " `micrometer`, `tracing-10`), `WARMUP_MAX`, `TARGET_CPU` and `LOAD_CPU` size the load test")
         .append(
             " (defaults 3, 10, 16, the set-ups above, 30, 1 and 0); `DISTURBED_MAX` and `DISTURBED_RETRIES`")
-        .append(" (0.05 and 2) when a window is measured again. `--quick` runs 2 rounds of `bare`,")
+        .append(" (0.05 and 1) when a window is measured again. `--quick` runs 2 rounds of `bare`,")
         .append(
             " `bare-b`, `floor`, `metrics` and `tracing` without JMH and prints its tables; with `--against")
         .append(
