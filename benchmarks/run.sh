@@ -15,7 +15,7 @@
 # been under load for a minute, and its resident memory is read then. The second bare set-up
 # (bare-b) gives the run's resolution: how far two identical set-ups land apart.
 #
-# Needs wrk, curl, taskset, python3 (apt-get install -y wrk curl util-linux python3). About 25 min.
+# Needs wrk, curl, taskset, python3 (apt-get install -y wrk curl util-linux python3). About 30 min (JMH 7, export cost 1, load test 20).
 #   ROUNDS=3 DURATION=10 CONNECTIONS=16 benchmarks/run.sh
 #   benchmarks/run.sh --quick                  # a change's A/B: 2 rounds, 5 set-ups, no JMH (~7 min)
 #   benchmarks/run.sh --quick --against main   # ...each set-up also run from REV's build, same rounds
@@ -113,7 +113,7 @@ fi
 if [ $quick = 1 ] || [ "${SKIP_JMH:-}" = 1 ]; then
   say "no JMH run (--quick or SKIP_JMH=1); its sections of the page stay as they are"
 else
-  say "JMH (about 11 minutes)"
+  say "JMH (about 7 minutes)"
   java -jar "$jar" 'RequestPathBenchmark|FilterBenchmark|ScrapeBenchmark|HistogramModeBenchmark|KeepSamplerBenchmark' ${JMH_ARGS:-} -prof gc -rf json -rff "$out/jmh.json" > "$out/jmh.txt"
   say "export cost per span, by stage (about a minute)"
   java -cp "$jar" io.ktrdr.bench.ExportCost --spans 30000 docs/performance.md | tee "$out/export-cost.txt"

@@ -291,7 +291,7 @@ public final class Report {
         (mode, list) -> {
           Map<Integer, Run> base = mode.equals("bare-b") ? bare : baseline;
           List<Run> paired = list.stream().filter(run -> base.containsKey(run.round())).toList();
-          if (list.isEmpty() || paired.isEmpty()) {
+          if (list.isEmpty() || base.isEmpty()) {
             return;
           }
           double rss =
@@ -318,15 +318,28 @@ public final class Report {
                   medianOf(list, Run::exportBytesPerRequest),
                   medianOf(list, Run::warmupS),
                   list.stream().mapToDouble(Run::disturbedShare).max().orElse(0),
-                  ratioSpread(paired, base, Run::rps),
-                  ratioSpread(paired, base, Run::p99),
-                  ratioSpread(paired, base, Run::cpuWithoutJit)));
+                  ratioSpread(list, paired, base, Run::rps),
+                  ratioSpread(list, paired, base, Run::p99),
+                  ratioSpread(list, paired, base, Run::cpuWithoutJit)));
         });
     return result;
   }
 
   private static double medianOf(List<Run> runs, ToDoubleFunction<Run> figure) {
     return median(runs.stream().mapToDouble(figure).toArray());
+  }
+
+  /**
+   * The figure of {@code paired} over the baseline of the same round; a set-up none of whose
+   * windows has a baseline in its round (all disturbed there) is taken to the medians instead.
+   */
+  private static Spread ratioSpread(
+      List<Run> all, List<Run> paired, Map<Integer, Run> bare, ToDoubleFunction<Run> figure) {
+    if (paired.isEmpty()) {
+      double ratio = medianOf(all, figure) / medianOf(new ArrayList<>(bare.values()), figure);
+      return new Spread(ratio, ratio, ratio);
+    }
+    return ratioSpread(paired, bare, figure);
   }
 
   private static Spread ratioSpread(
@@ -1153,10 +1166,10 @@ public final class Report {
     md.append("```\n\n## Machine\n\n```\n").append(machine).append("\n```\n\n");
     md.append("## Reproduce\n\n")
         .append(
-            "<!-- doc-test: skip takes about 25 minutes and rewrites this page; run it by hand -->\n")
+            "<!-- doc-test: skip takes about 30 minutes and rewrites this page; run it by hand -->\n")
         .append("```bash\n")
         .append(
-            "benchmarks/run.sh                          # about 25 minutes; rewrites this page and performance.png\n")
+            "benchmarks/run.sh                          # about 30 minutes; rewrites this page and performance.png\n")
         .append(
             "benchmarks/run.sh --quick --against main   # a change's A/B in about 10 minutes; prints, writes no docs\n")
         .append("```\n\n")

@@ -217,6 +217,23 @@ class ReportTest {
   }
 
   @Test
+  void aSetUpQuietOnlyInARoundWithoutAQuietBareIsTakenToTheMedians() {
+    List<Report.Run> used =
+        Report.usable(
+            runs(
+                run("bare", 1, 1000, 100),
+                run("tracing-1", 1, 700, 150) + ",0.2000,0.0000",
+                run("bare", 2, 600, 130) + ",0.3000,0.0000",
+                run("tracing-1", 2, 900, 120) + ",0.0000,0.0000"));
+
+    Report.SetUp sampled = Report.summarize(used).get("tracing-1");
+
+    assertThat(sampled).isNotNull();
+    assertThat(sampled.cpuRatio().format("%.2f")).isEqualTo("1.20 (1.20–1.20)");
+    assertThat(sampled.rpsRatio().median()).isEqualTo(0.9);
+  }
+
+  @Test
   void theWidestGapOfTheTwoBareJvmsNamesWhatOthersTookOfTheCore() {
     List<Report.Run> runs =
         runs(
