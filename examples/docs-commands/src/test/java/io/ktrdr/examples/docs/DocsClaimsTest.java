@@ -91,7 +91,9 @@ class DocsClaimsTest {
           "ktrdr_rules", "the name of a sampler (OTEL_TRACES_SAMPLER=ktrdr_rules), not a metric",
           "otel_sdk_", "the SDK's own metrics: only with spans exported (OTEL_EXPORTER_OTLP_*)",
           "otel_span_", "labels of the SDK's own span metrics (as otel_sdk_)",
-          "otel_metric_overflow", "the label of the series past the cardinality limit");
+          "otel_metric_overflow", "the label of the series past the cardinality limit",
+          "otel_scope_version", "a label written only for a scope that has a version",
+          "otel_scope_schema_url", "a label written only for a scope that has a schema URL");
 
   /** Names the docs say are not served (removed or left out): they must stay absent. */
   private static final Map<String, String> ABSENT_METRICS =
