@@ -81,6 +81,7 @@ class DocsClaimsTest {
           "ktrdr_telemetry_propagation_dropped_total", "only after inbound baggage was dropped",
           "ktrdr_operations_lost_total", "only after a worker lost an operation",
           "ktrdr_db_unavailable_total", "only after the database was unavailable",
+          "db_client_connection_timeouts_total", "only after a pool connection request timed out",
           "ktrdr_log_events_total", "only with the logback module's counter on",
           "http_client_request_duration_seconds", "only after a traced HTTP client call",
           "ktrdr_telemetry_traces_kept_total", "only with KTRDR_TRACES_KEEP_* set",
