@@ -1058,10 +1058,12 @@ public final class Report {
         .append(
             " ratios are taken to bare-b, the same set-up; the table says how many windows each set-up")
         .append(
-            " kept. Steal lowers requests/s and raises p99 directly; CPU per request only through")
+            " kept. Steal lowers requests/s and raises p99, and on this kind of host it raises CPU per")
         .append(
-            " what the other work leaves in the shared caches, which is one reason the targets on cost")
-        .append(" use CPU per request.\n")
+            " request as well (the other guest shares the physical core and its caches; compare the")
+        .append(
+            " steal column of the runs below with their CPU): disturbed windows are left out, not")
+        .append(" corrected.\n")
         .append(
             "- **Allocated per request**: `LoadTarget` answers `GET /allocated` on a second port with a")
         .append(
