@@ -678,8 +678,9 @@ public final class Report {
     double distance = -1;
     for (Run b : byRound(runs, "bare-b").values()) {
       Run a = bare.get(b.round());
-      if (a != null && Math.abs(b.cpuWithoutJit() / a.cpuWithoutJit() - 1) > distance) {
-        distance = Math.abs(b.cpuWithoutJit() / a.cpuWithoutJit() - 1);
+      double d = a == null ? -1 : Math.abs(b.cpuWithoutJit() / a.cpuWithoutJit() - 1);
+      if (d > distance) {
+        distance = d;
         worst = b;
       }
     }
