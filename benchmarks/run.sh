@@ -4,18 +4,22 @@
 # set-up (bare twice, OpenTelemetry alone, ktrdr metrics, ktrdr tracing at 100 % and at 1 % with
 # keep-errors, bare under the OpenTelemetry Java agent), interleaved over ROUNDS rounds.
 #
-# Each load run: the target JVM starts on all cores, is warmed up by wrk in 3 s chunks until its JIT
-# compiler threads use under 2 % of its CPU in a chunk (measured; at most WARMUP_MAX seconds), is
-# then pinned to TARGET_CPU (wrk and the OTLP sink run on LOAD_CPU), warmed up there until the JIT is
-# quiet in two chunks in a row, and measured over DURATION
-# seconds: its CPU time (/proc/<pid>/stat, all threads), the bytes its threads allocated and the
-# JIT's share of that window, per request; a window in which the hypervisor (steal) or other
-# processes took more than DISTURBED_MAX (5 %) of the target's core is measured again (at most
-# DISTURBED_RETRIES times, default 1). In round 1 the measured window lasts until the JVM has
-# been under load for a minute, and its resident memory is read then. The second bare set-up
-# (bare-b) gives the run's resolution: how far two identical set-ups land apart.
+# Each set-up runs in one JVM for the whole load test. In round 1 it starts on all cores (nothing
+# else busy but the parked JVMs' idle threads), its first successful scrape is timed, and wrk warms
+# it up in 3 s chunks until its JIT compiler threads use under 2 % of its CPU in a chunk (measured);
+# then it is pinned to TARGET_CPU (wrk and the OTLP sink run on LOAD_CPU) and loaded there until the
+# JIT is quiet in two chunks in a row, at most WARMUP_MAX (90) seconds in all: C2 has a long queue
+# when it shares one core with a saturated server, and the agent needs over a minute. Each window
+# measures over DURATION seconds its CPU time (/proc/<pid>/stat, all threads), the bytes its threads
+# allocated and the JIT's share of that window, per request; a window in which the hypervisor
+# (steal) or other processes took more than DISTURBED_MAX (5 %) of the target's core is measured
+# again (at most DISTURBED_RETRIES times, default 1). In round 1 the window lasts until the JVM has
+# been under load for a minute (at least DURATION), and its resident memory is read then. Between
+# its windows a JVM is parked on LOAD_CPU; in later rounds it is moved back to TARGET_CPU and loaded
+# in chunks until one is quiet (at most SETTLE_MAX, 9 s) before its window. The second bare set-up
+# (bare-b, its own JVM) gives the run's resolution: how far two identical set-ups land apart.
 #
-# Needs wrk, curl, taskset, python3 (apt-get install -y wrk curl util-linux python3). About 30 min (JMH 7, export cost 1, load test 20).
+# Needs wrk, curl, taskset, python3 (apt-get install -y wrk curl util-linux python3). About 22 min (JMH 7, export cost 1, load test 12).
 #   ROUNDS=3 DURATION=10 CONNECTIONS=16 benchmarks/run.sh
 #   benchmarks/run.sh --quick                  # a change's A/B: 2 rounds, 5 set-ups, no JMH (~7 min)
 #   benchmarks/run.sh --quick --against main   # ...each set-up also run from REV's build, same rounds
@@ -53,7 +57,8 @@ duration=${DURATION:-10}
 connections=${CONNECTIONS:-16}
 warmup_chunk=3
 warmup_min=${WARMUP_MIN:-6}
-warmup_max=${WARMUP_MAX:-30}
+warmup_max=${WARMUP_MAX:-90}
+settle_max=${SETTLE_MAX:-9}
 jit_quiet=0.02
 disturbed_max=${DISTURBED_MAX:-0.05}
 disturbed_retries=${DISTURBED_RETRIES:-1}
@@ -101,7 +106,8 @@ fi
   echo "java:  $(java -version 2>&1 | head -1)"
   echo "wrk:   $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
   echo "load:  $rounds rounds x ${#setups[@]} set-ups, wrk -t1 -c$connections -d${duration}s, same JVM flags (${jvm_flags[*]})"
-  echo "warm:  ${warmup_chunk} s chunks until JIT < $(awk -v q=$jit_quiet 'BEGIN {print q * 100}') % of a chunk's CPU on all cores (at least ${warmup_min} s), then pinned, again until two chunks in a row are quiet (at most ${warmup_max} s in all)"
+  echo "warm:  one JVM per set-up for all rounds; in round 1 ${warmup_chunk} s chunks until JIT < $(awk -v q=$jit_quiet 'BEGIN {print q * 100}') % of a chunk's CPU on all cores (at least ${warmup_min} s), then pinned, again until two chunks in a row are quiet (at most ${warmup_max} s in all)"
+  echo "park:  between its windows a JVM waits on CPU $load_cpu; back on CPU $target_cpu, chunks until one is quiet (at most ${settle_max} s) before each later window"
   echo "pins:  target on CPU $target_cpu; wrk and the OTLP sink on CPU $load_cpu"
   [ "$long_round" = 1 ] && echo "long:  round 1 measures until ${load_minute} s of load; RSS read then"
   echo "keep:  tracing-10/tracing-1 with ${keep_env:-(no keep keys)}"
@@ -140,13 +146,162 @@ core_ticks() {
 sink_port=$(free_port)
 taskset -c "$load_cpu" java -Xmx256m -cp "$jar" io.ktrdr.bench.OtlpSink "$sink_port" > "$out/sink.log" 2>&1 &
 sink=$!
-pid=
-# The sink and a target still running when run.sh stops (an error, Ctrl-C) go with it.
-trap 'kill $sink ${pid:-} 2>/dev/null || true' EXIT
+# One JVM per set-up, alive for the whole load test: started and warmed up in round 1, parked on
+# LOAD_CPU between its windows. All of them, and the sink, go when run.sh stops (an error, Ctrl-C).
+declare -A pid_of port_of stats_of log_of first_scrape_of warm_of rss_of load_start_of
+trap 'kill $sink "${pid_of[@]}" 2>/dev/null || true' EXIT
 until curl -sf "http://127.0.0.1:$sink_port/stats" > /dev/null; do
   sleep 0.05
   kill -0 $sink 2>/dev/null || { echo "run.sh: the OTLP sink died:"; cat "$out/sink.log"; exit 1; }
 done
+
+# Fails run.sh with what is known of a set-up whose JVM is gone or stopped answering.
+died() {
+  echo "run.sh: $1 $2 ($(kill -0 "${pid_of[$1]}" 2>/dev/null && echo 'still running' || echo 'its JVM is gone')); its log:" >&2
+  tail -20 "${log_of[$1]}" >&2
+  exit 1
+}
+url_of() { echo "http://127.0.0.1:${port_of[$1]}/api/v1/data/AAPL/1d"; }
+# One warm-up chunk of load on set-up $1; prints 1 when its compiler threads used under jit_quiet of
+# the JVM's CPU in it.
+quiet_chunk() {
+  local p=${pid_of[$1]} c0 j0 c1 j1
+  c0=$(cpu_ticks "$p"); j0=$(jit_ticks "$p")
+  load -d${warmup_chunk}s "$(url_of "$1")" > /dev/null
+  c1=$(cpu_ticks "$p"); j1=$(jit_ticks "$p")
+  awk -v c=$((c1 - c0)) -v j=$((j1 - j0)) -v q=$jit_quiet 'BEGIN {print (c > 0 && j / c < q) ? 1 : 0}'
+}
+# Loads set-up $1, pinned where it is, until $2 chunks in a row are quiet or its JVM has been under
+# load for $3 seconds; prints 1 when they were.
+until_quiet() {
+  local in_a_row=0
+  until [ $in_a_row -ge "$2" ] || [ $(( $(date +%s) - ${load_start_of[$1]} )) -ge "$3" ]; do
+    if [ "$(quiet_chunk "$1")" = 1 ]; then in_a_row=$(( in_a_row + 1 )); else in_a_row=0; fi
+  done
+  [ $in_a_row -ge "$2" ] && echo 1 || echo 0
+}
+# The bytes set-up $1's threads allocated so far.
+allocated() { curl -sf "http://127.0.0.1:${stats_of[$1]}/allocated" || died "$1" "stopped answering on its stats port ${stats_of[$1]}"; }
+
+# Starts set-up $1, times its first successful scrape, warms it up until its JIT is quiet (see the
+# header) and leaves it pinned to TARGET_CPU.
+start() {
+  local mode=$1 base_mode=${1%@base} run_jar=$jar target_mode scrape_url args env_vars ratio keep p started
+  case $mode in *@base) run_jar=$base_jar ;; esac
+  port_of[$mode]=$(free_port)
+  stats_of[$mode]=$(free_port)
+  args=("${jvm_flags[@]}" -cp "$run_jar")
+  env_vars=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_BSP_SCHEDULE_DELAY=1000)
+  target_mode=$base_mode
+  scrape_url="http://127.0.0.1:${port_of[$mode]}/metrics"
+  case $base_mode in
+    bare|bare-b) target_mode=bare; scrape_url="http://127.0.0.1:${port_of[$mode]}/health" ;;
+    floor) scrape_url="http://127.0.0.1:${port_of[$mode]}/health" ;;
+    tracing-10|tracing-1)
+      ratio=$([ "$base_mode" = tracing-10 ] && echo 0.1 || echo 0.01)
+      read -ra keep <<< "$keep_env"
+      env_vars+=(OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG="$ratio" ${keep[@]+"${keep[@]}"})
+      target_mode=tracing ;;
+    agent)
+      local prometheus_port
+      prometheus_port=$(free_port)
+      args=(-javaagent:"$agent" "${args[@]}")
+      env_vars+=(OTEL_SERVICE_NAME=load-target OTEL_TRACES_EXPORTER=otlp OTEL_METRICS_EXPORTER=prometheus
+                 OTEL_EXPORTER_PROMETHEUS_PORT="$prometheus_port" OTEL_LOGS_EXPORTER=none
+                 OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
+      scrape_url="http://127.0.0.1:$prometheus_port/metrics"
+      target_mode=bare ;;
+  esac
+  log_of[$mode]="$out/$mode.log"
+  started=$(date +%s%N)
+  env "${env_vars[@]}" java "${args[@]}" io.ktrdr.bench.LoadTarget "$target_mode" "${port_of[$mode]}" "${stats_of[$mode]}" \
+    > "${log_of[$mode]}" 2>&1 &
+  p=$!
+  pid_of[$mode]=$p
+  # Start-up: until the first successful scrape (set-ups without metrics: the first answer).
+  until curl -sf -o /dev/null "$scrape_url"; do
+    sleep 0.02
+    kill -0 "$p" 2>/dev/null || died "$mode" "did not start"
+  done
+  first_scrape_of[$mode]=$(( ($(date +%s%N) - started) / 1000000 ))
+  # Under the agent its Prometheus port answers before the app does: load starts once the app does.
+  until curl -sf -o /dev/null "$(url_of "$mode")"; do
+    sleep 0.02
+    kill -0 "$p" 2>/dev/null || died "$mode" "did not start"
+  done
+  load_start_of[$mode]=$(date +%s)
+  # Warm-up until the JIT is quiet: first on all cores (compilation gets both) until one quiet chunk
+  # after at least warmup_min seconds, then pinned until two quiet chunks in a row (one alone can fall
+  # between two bursts of compilation); at most warmup_max seconds in all.
+  local quiet=0
+  until { [ "$quiet" = 1 ] && [ $(( $(date +%s) - ${load_start_of[$mode]} )) -ge $warmup_min ]; } \
+      || [ $(( $(date +%s) - ${load_start_of[$mode]} )) -ge $warmup_max ]; do
+    quiet=$(quiet_chunk "$mode")
+  done
+  taskset -a -p -c "$target_cpu" "$p" > /dev/null
+  quiet=$(until_quiet "$mode" 2 "$warmup_max")
+  warm_of[$mode]=$(( $(date +%s) - ${load_start_of[$mode]} ))
+  [ "$quiet" = 1 ] || say "$mode: the JIT was not quiet after ${warm_of[$mode]} s of warm-up (kept; its JIT share is in the table)"
+}
+
+# Measures set-up $1 (pinned to TARGET_CPU) in round $2 over a window of $3 seconds and appends its
+# row to load.csv. Counters are read right before and right after the measured wrk; the HTTP reads of
+# the allocation counter fall outside the CPU window. A window in which others took more than
+# disturbed_max of the target's core (steal, or another process) is measured again, at most
+# disturbed_retries times; the last one is kept with its shares in the CSV.
+measure() {
+  local mode=$1 round=$2 window=$3 p=${pid_of[$1]} attempt=0 w="$out/wrk-$1-$2.txt"
+  local exports_before bytes_before alloc_before core_busy_before core_steal_before core_all_before
+  local cpu_before jit_before sink_before cpu_after jit_after sink_after exports_after bytes_after
+  local core_busy_after core_steal_after core_all_after alloc_after steal_share other_share disturbed
+  while :; do
+    read -r exports_before bytes_before < <(curl -sf "http://127.0.0.1:$sink_port/stats")
+    alloc_before=$(allocated "$mode")
+    read -r core_busy_before core_steal_before core_all_before < <(core_ticks)
+    cpu_before=$(cpu_ticks "$p")
+    jit_before=$(jit_ticks "$p")
+    sink_before=$(cpu_ticks $sink)
+    load -d"${window}s" --latency "$(url_of "$mode")" > "$w"
+    cpu_after=$(cpu_ticks "$p")
+    jit_after=$(jit_ticks "$p")
+    sink_after=$(cpu_ticks $sink)
+    read -r core_busy_after core_steal_after core_all_after < <(core_ticks)
+    alloc_after=$(allocated "$mode")
+    read -r exports_after bytes_after < <(curl -sf "http://127.0.0.1:$sink_port/stats")
+    read -r steal_share other_share disturbed < <(awk -v b=$(( core_busy_after - core_busy_before )) \
+      -v s=$(( core_steal_after - core_steal_before )) -v a=$(( core_all_after - core_all_before )) \
+      -v t=$(( cpu_after - cpu_before )) -v m="$disturbed_max" \
+      'BEGIN {o = b - t; if (o < 0) o = 0; if (a <= 0) a = 1; printf "%.4f %.4f %d\n", s / a, o / a, ((s + o) / a > m) ? 1 : 0}')
+    [ "$disturbed" = 1 ] && [ $attempt -lt "$disturbed_retries" ] || break
+    attempt=$(( attempt + 1 ))
+    say "$mode: others took $(awk -v s=$steal_share -v o=$other_share 'BEGIN {printf "%.1f %% (steal) + %.1f %% (other processes)", 100 * s, 100 * o}') of its core in the window; measuring again ($attempt/$disturbed_retries)"
+    window=$duration
+  done
+  if [ "$round" = 1 ]; then rss_of[$mode]=$(awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$p/status"); fi
+  if grep -q 'Non-2xx' "$w"; then
+    echo "run.sh: $mode answered errors, its figures would not mean anything:"; cat "$w"; exit 1
+  fi
+  if grep 'Socket errors' "$w" >&2; then echo "run.sh: $mode: wrk saw socket errors (above); kept" >&2; fi
+  local requests rps p99 figures
+  requests=$(awk '/requests in/ {print $1}' "$w")
+  rps=$(awk '/Requests\/sec/ {print $2}' "$w")
+  p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' "$w")
+  figures=$(awk -v r="$requests" -v t="$clk_tck" -v c=$(( cpu_after - cpu_before )) -v a=$(( alloc_after - alloc_before )) \
+    -v s=$(( sink_after - sink_before )) -v b=$(( bytes_after - bytes_before )) -v j=$(( jit_after - jit_before )) \
+    'BEGIN {printf "%.2f,%.0f,%.3f,%.1f,%.2f", c * 1e6 / t / r, a / r, s * 1e6 / t / r, b / r, j * 1e6 / t / r}')
+  echo "$mode,$round,$rps,$p99,${first_scrape_of[$mode]},${rss_of[$mode]:-0},$requests,$figures,${warm_of[$mode]},$(( $(date +%s) - ${load_start_of[$mode]} )),$steal_share,$other_share" \
+    | tee -a "$out/load.csv"
+}
+
+# Between its windows a set-up's JVM waits on LOAD_CPU, so the target core is the measured one's alone.
+park() { taskset -a -p -c "$load_cpu" "${pid_of[$1]}" > /dev/null; }
+# Back on TARGET_CPU: loaded in chunks until one is quiet (caches and thread pools settle after the
+# move), at most settle_max seconds.
+resume() {
+  local deadline=$(( $(date +%s) + settle_max ))
+  taskset -a -p -c "$target_cpu" "${pid_of[$1]}" > /dev/null
+  until [ "$(quiet_chunk "$1")" = 1 ] || [ "$(date +%s)" -ge $deadline ]; do :; done
+}
 
 echo "mode,round,rps,p99_ms,first_scrape_ms,rss_mb,requests,cpu_ms_per_1k,alloc_bytes_per_req,sink_cpu_ms_per_1k,export_bytes_per_req,jit_cpu_ms_per_1k,warmup_s,load_s,steal_share,other_share" > "$out/load.csv"
 total=$(( rounds * ${#setups[@]} ))
@@ -157,131 +312,24 @@ for round in $(seq 1 "$rounds"); do
     mode=${setups[$(( (i + round - 1) % ${#setups[@]} ))]}
     n=$(( n + 1 ))
     say "round $round/$rounds, $mode ($n/$total)"
-    port=$(free_port)
-    stats_port=$(free_port)
-    run_jar=$jar
-    case $mode in *@base) run_jar=$base_jar ;; esac
-    base_mode=${mode%@base}
-    args=("${jvm_flags[@]}" -cp "$run_jar")
-    env_vars=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_BSP_SCHEDULE_DELAY=1000)
-    target_mode=$base_mode
-    scrape_url="http://127.0.0.1:$port/metrics"
-    case $base_mode in
-      bare|bare-b) target_mode=bare; scrape_url="http://127.0.0.1:$port/health" ;;
-      floor) scrape_url="http://127.0.0.1:$port/health" ;;
-      tracing-10|tracing-1)
-        ratio=$([ "$base_mode" = tracing-10 ] && echo 0.1 || echo 0.01)
-        read -ra keep <<< "$keep_env"
-        env_vars+=(OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG="$ratio" ${keep[@]+"${keep[@]}"})
-        target_mode=tracing ;;
-      agent)
-        prometheus_port=$(free_port)
-        args=(-javaagent:"$agent" "${args[@]}")
-        env_vars+=(OTEL_SERVICE_NAME=load-target OTEL_TRACES_EXPORTER=otlp OTEL_METRICS_EXPORTER=prometheus
-                   OTEL_EXPORTER_PROMETHEUS_PORT="$prometheus_port" OTEL_LOGS_EXPORTER=none
-                   OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
-        scrape_url="http://127.0.0.1:$prometheus_port/metrics"
-        target_mode=bare ;;
-    esac
-    log="$out/$mode-$round.log"
-    started=$(date +%s%N)
-    env "${env_vars[@]}" java "${args[@]}" io.ktrdr.bench.LoadTarget "$target_mode" "$port" "$stats_port" > "$log" 2>&1 &
-    pid=$!
-    # Start-up: until the first successful scrape (set-ups without metrics: the first answer).
-    until curl -sf -o /dev/null "$scrape_url"; do
-      sleep 0.02
-      kill -0 $pid 2>/dev/null || { echo "run.sh: $mode died:"; cat "$log"; exit 1; }
-    done
-    first_scrape_ms=$(( ($(date +%s%N) - started) / 1000000 ))
-    url="http://127.0.0.1:$port/api/v1/data/AAPL/1d"
-    # Under the agent its Prometheus port answers before the app does: load starts once the app does.
-    until curl -sf -o /dev/null "$url"; do
-      sleep 0.02
-      kill -0 $pid 2>/dev/null || { echo "run.sh: $mode died:"; cat "$log"; exit 1; }
-    done
-    load_start=$(date +%s)
-    # Warm-up until the JIT is quiet: first on all cores (compilation gets both), then pinned, each
-    # time until a chunk in which the compiler threads used under jit_quiet of the JVM's CPU; at most
-    # warmup_max seconds in all.
-    quiet_chunk() {
-      local c0 j0 c1 j1
-      c0=$(cpu_ticks $pid); j0=$(jit_ticks $pid)
-      load -d${warmup_chunk}s "$url" > /dev/null
-      c1=$(cpu_ticks $pid); j1=$(jit_ticks $pid)
-      awk -v c=$((c1 - c0)) -v j=$((j1 - j0)) -v q=$jit_quiet 'BEGIN {print (c > 0 && j / c < q) ? 1 : 0}'
-    }
-    # The bytes the target's threads allocated so far; a target that stopped answering ends the run
-    # with what is known about it.
-    allocated() {
-      curl -sf "http://127.0.0.1:$stats_port/allocated" && return 0
-      echo "run.sh: $mode stopped answering on its stats port $stats_port ($(kill -0 $pid 2>/dev/null && echo 'still running' || echo 'its JVM is gone')); its log:" >&2
-      tail -20 "$log" >&2
-      exit 1
-    }
-    quiet=0
-    until { [ "$quiet" = 1 ] && [ $(( $(date +%s) - load_start )) -ge $warmup_min ]; } \
-        || [ $(( $(date +%s) - load_start )) -ge $warmup_max ]; do
-      quiet=$(quiet_chunk)
-    done
-    taskset -a -p -c "$target_cpu" $pid > /dev/null
-    # Pinned, two quiet chunks in a row: one alone can fall between two bursts of compilation.
-    quiet_in_a_row=0
-    until [ $quiet_in_a_row -ge 2 ] || [ $(( $(date +%s) - load_start )) -ge $warmup_max ]; do
-      if [ "$(quiet_chunk)" = 1 ]; then quiet_in_a_row=$(( quiet_in_a_row + 1 )); else quiet_in_a_row=0; fi
-    done
-    quiet=$([ $quiet_in_a_row -ge 2 ] && echo 1 || echo 0)
-    warm=$(( $(date +%s) - load_start ))
-    [ "$quiet" = 1 ] || say "$mode: the JIT was not quiet after ${warm} s of warm-up (kept; its JIT share is in the table)"
-    window=$duration
-    if [ "$long_round" = 1 ] && [ "$round" = 1 ]; then
-      window=$(( load_minute - ($(date +%s) - load_start) ))
-      [ $window -ge "$duration" ] || window=$duration
-    fi
-    # The measured window: counters read right before and right after the measured wrk. The HTTP
-    # reads of the allocation counter fall outside the CPU window. A window in which others took
-    # more than disturbed_max of the target's core (steal, or another process) is measured again,
-    # at most disturbed_retries times; the last one is kept with its shares in the CSV.
-    attempt=0
-    while :; do
-      read -r exports_before bytes_before < <(curl -sf "http://127.0.0.1:$sink_port/stats")
-      alloc_before=$(allocated)
-      read -r core_busy_before core_steal_before core_all_before < <(core_ticks)
-      cpu_before=$(cpu_ticks $pid)
-      jit_before=$(jit_ticks $pid)
-      sink_before=$(cpu_ticks $sink)
-      load -d"${window}s" --latency "$url" > "$out/wrk-$mode-$round.txt"
-      cpu_after=$(cpu_ticks $pid)
-      jit_after=$(jit_ticks $pid)
-      sink_after=$(cpu_ticks $sink)
-      read -r core_busy_after core_steal_after core_all_after < <(core_ticks)
-      alloc_after=$(allocated)
-      read -r exports_after bytes_after < <(curl -sf "http://127.0.0.1:$sink_port/stats")
-      read -r steal_share other_share disturbed < <(awk -v b=$(( core_busy_after - core_busy_before )) \
-        -v s=$(( core_steal_after - core_steal_before )) -v a=$(( core_all_after - core_all_before )) \
-        -v t=$(( cpu_after - cpu_before )) -v m="$disturbed_max" \
-        'BEGIN {o = b - t; if (o < 0) o = 0; if (a <= 0) a = 1; printf "%.4f %.4f %d\n", s / a, o / a, ((s + o) / a > m) ? 1 : 0}')
-      [ "$disturbed" = 1 ] && [ $attempt -lt "$disturbed_retries" ] || break
-      attempt=$(( attempt + 1 ))
-      say "$mode: others took $(awk -v s=$steal_share -v o=$other_share 'BEGIN {printf "%.1f %% (steal) + %.1f %% (other processes)", 100 * s, 100 * o}') of its core in the window; measuring again ($attempt/$disturbed_retries)"
+    if [ "$round" = 1 ]; then
+      start "$mode"
       window=$duration
-    done
-    rss_mb=$(awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/$pid/status)
-    load_s=$(( $(date +%s) - load_start ))
-    kill $pid; wait $pid 2>/dev/null || true
-    pid=
-    w="$out/wrk-$mode-$round.txt"
-    if grep -q 'Non-2xx' "$w"; then
-      echo "run.sh: $mode answered errors, its figures would not mean anything:"; cat "$w"; exit 1
+      if [ "$long_round" = 1 ]; then
+        window=$(( load_minute - ($(date +%s) - ${load_start_of[$mode]}) ))
+        [ $window -ge "$duration" ] || window=$duration
+      fi
+    else
+      resume "$mode"
+      window=$duration
     fi
-    if grep 'Socket errors' "$w" >&2; then echo "run.sh: $mode: wrk saw socket errors (above); kept" >&2; fi
-    requests=$(awk '/requests in/ {print $1}' "$w")
-    rps=$(awk '/Requests\/sec/ {print $2}' "$w")
-    p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' "$w")
-    figures=$(awk -v r="$requests" -v t="$clk_tck" -v c=$(( cpu_after - cpu_before )) -v a=$(( alloc_after - alloc_before )) \
-      -v s=$(( sink_after - sink_before )) -v b=$(( bytes_after - bytes_before )) -v j=$(( jit_after - jit_before )) \
-      'BEGIN {printf "%.2f,%.0f,%.3f,%.1f,%.2f", c * 1e6 / t / r, a / r, s * 1e6 / t / r, b / r, j * 1e6 / t / r}')
-    echo "$mode,$round,$rps,$p99,$first_scrape_ms,$rss_mb,$requests,$figures,$warm,$load_s,$steal_share,$other_share" | tee -a "$out/load.csv"
+    measure "$mode" "$round" "$window"
+    park "$mode"
   done
+done
+for mode in "${setups[@]}"; do
+  kill -0 "${pid_of[$mode]}" 2>/dev/null || died "$mode" "ended during the load test"
+  kill "${pid_of[$mode]}"; wait "${pid_of[$mode]}" 2>/dev/null || true
 done
 
 if [ $quick = 1 ]; then

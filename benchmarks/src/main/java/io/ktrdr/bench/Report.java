@@ -728,8 +728,8 @@ public final class Report {
     return switch (mode) {
       case "bare" -> "the app, no telemetry";
       case "bare-b" ->
-          "the same as `bare`, a second JVM in the same round: how far two identical set-ups land"
-              + " apart (the run's resolution)";
+          "the same as `bare` in a second JVM, measured in every round next to it: how far two"
+              + " identical set-ups land apart (the run's resolution)";
       case "floor" ->
           "OpenTelemetry alone (`OtelFloor`): the SDK configured as ktrdr-telemetry configures it, the"
               + " same server span (name, kind, attributes, status) per request in a minimal servlet"
@@ -782,7 +782,9 @@ public final class Report {
                 + " per request | without JIT | its ratio to bare (range) | JIT share of the window"
                 + " (max) | core taken by others (max; windows used) | allocated per request | exported per request |"
                 + " warm-up (s) | first scrape (ms) |"
-                + (longRound ? " resident memory after 1 min (MB)" : " resident memory (MB)")
+                + (longRound
+                    ? " resident memory after ≥ 1 min of load (MB)"
+                    : " resident memory (MB)")
                 + " | target |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (SetUp s : setUps.values()) {
       List<Target> own = targets.stream().filter(t -> t.setUp().equals(s.mode())).toList();
@@ -975,13 +977,14 @@ public final class Report {
         .append(
             "`wrk` on loopback against `GET /api/v1/data/{symbol}/{timeframe}` of the same Javalin 7 app")
         .append(
-            " (`LoadTarget`), in each set-up below, each a fresh JVM with the same flags, started one after")
+            " (`LoadTarget`), in each set-up below, each one JVM with the same flags for the whole run:")
         .append(
-            " the other and interleaved over rounds (each round starts one set-up later). Each JVM is")
+            " the JVMs start one after the other in round 1, are warmed up once until their JIT is quiet,")
         .append(
-            " warmed up until its JIT is quiet, then pinned to a core of its own and measured (see [how it")
+            " and the rounds interleave them (each round starts one set-up later), each measured on a")
         .append(
-            " is measured](#how-the-load-test-measures)). Requests/s and p99 come from wrk; CPU and")
+            " core of its own (see [how it is measured](#how-the-load-test-measures)). Requests/s and")
+        .append(" p99 come from wrk; CPU and")
         .append(
             " allocation are the target JVM's own, over exactly the measured window. Absolute figures are")
         .append(
@@ -1001,8 +1004,8 @@ public final class Report {
     md.append(sampling(setUps)).append(sink(setUps));
 
     md.append("\n### How the load test measures\n\n")
-        .append(
-            "- **Pinning and warm-up**: each target JVM starts on all cores (so its ergonomics, GC and")
+        .append("- **Pinning and warm-up**: each target JVM starts in round 1 on all cores (so its")
+        .append(" ergonomics, GC and")
         .append(
             " compiler threads are those of a 2-core machine) and wrk, pinned with the OTLP sink to the")
         .append(
@@ -1015,10 +1018,20 @@ public final class Report {
             " `WARMUP_MAX` seconds, every thread of the JVM is pinned to `TARGET_CPU` with `taskset -a`")
         .append(
             " and loaded there in the same chunks until two chunks in a row are quiet (within the same")
-        .append(" `WARMUP_MAX`); then the measured window starts. The compiler's share of each")
         .append(
-            " measured window is in the table and checked as a target: the window measures steady")
-        .append(" state, not compilation.\n")
+            " `WARMUP_MAX`, 90 s); then the measured window starts. The warm-up is long because C2")
+        .append(
+            " compiles behind a saturated server on one core: `bare` needs about 25 s to be quiet,")
+        .append(
+            " ktrdr tracing about 50 s and the agent over a minute, so each JVM is warmed up once and")
+        .append(
+            " kept for every round. Between its windows it is parked on `LOAD_CPU` (its threads idle")
+        .append(
+            " there), and before each later window it is moved back and loaded in chunks until one is")
+        .append(
+            " quiet (at most `SETTLE_MAX`, 9 s). The compiler's share of each measured window is in the")
+        .append(
+            " table and checked as a target: the window measures steady state, not compilation.\n")
         .append(
             "- **CPU per request**: `utime + stime` of the target JVM from `/proc/<pid>/stat` (all its")
         .append(
@@ -1037,12 +1050,14 @@ public final class Report {
             " (`without JIT`): compilation left after the warm-up is shown and checked on its own, and")
         .append(" does not land in whichever set-up happened to still compile.\n")
         .append(
-            "- **Resolution**: `bare-b` is `bare` again, a second JVM in every round. The largest")
+            "- **Resolution**: `bare-b` is `bare` again in a second JVM, measured in every round. The")
         .append(
-            " distance between the two over the rounds is the smallest difference between set-ups this")
+            " largest distance between the two over the rounds is the smallest difference between")
         .append(
-            " run can tell from noise (JIT decisions, heap layout and the machine's drift differ from JVM")
-        .append(" to JVM); it is checked against 5 % as a target.\n")
+            " set-ups this run can tell from noise: JIT decisions and heap layout differ from JVM to JVM")
+        .append(
+            " and stay with it (each set-up is one JVM), the machine's drift differs from round to")
+        .append(" round. It is checked against 5 % as a target.\n")
         .append(
             "- **A core of its own**: around the measured window run.sh also reads the target core's")
         .append(
@@ -1088,8 +1103,8 @@ public final class Report {
             " `bare-b` and `floor` serve no metrics: their first answer on `/health`)."
                 + (longRound
                     ? " In round 1 the measured window lasts until the JVM has been under load for"
-                        + " a minute, and its resident memory (`VmRSS`) is read then; the other rounds"
-                        + " measure a 10 s window."
+                        + " a minute (at least 10 s, after a longer warm-up), and its resident memory"
+                        + " (`VmRSS`) is read then; the other rounds measure a 10 s window."
                     : " Resident memory (`VmRSS`) is read at the end of each measured window.")
                 + "\n")
         .append(
@@ -1141,7 +1156,7 @@ public final class Report {
     md.append(
         "All runs (round, requests/s, p99 ms, first scrape ms, RSS MB, requests, CPU µs per request,"
             + " allocated B per request, sink CPU µs per request, exported B per request, JIT CPU µs per"
-            + " request, warm-up s, load s, steal and other processes as % of the target's core):\n\n"
+            + " request, warm-up s, s since its load began, steal and other processes as % of the target's core):\n\n"
             + "```\n");
     for (Run run : allRuns) {
       md.append(
@@ -1169,10 +1184,10 @@ public final class Report {
     md.append("```\n\n## Machine\n\n```\n").append(machine).append("\n```\n\n");
     md.append("## Reproduce\n\n")
         .append(
-            "<!-- doc-test: skip takes about 30 minutes and rewrites this page; run it by hand -->\n")
+            "<!-- doc-test: skip takes about 23 minutes and rewrites this page; run it by hand -->\n")
         .append("```bash\n")
         .append(
-            "benchmarks/run.sh                          # about 30 minutes; rewrites this page and performance.png\n")
+            "benchmarks/run.sh                          # about 23 minutes; rewrites this page and performance.png\n")
         .append(
             "benchmarks/run.sh --quick --against main   # a change's A/B in about 10 minutes; prints, writes no docs\n")
         .append("```\n\n")
