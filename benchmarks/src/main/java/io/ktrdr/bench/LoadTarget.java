@@ -13,7 +13,9 @@ import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The load-test server: one Javalin app with the endpoint the load generator calls, in one of these
@@ -93,6 +95,14 @@ public final class LoadTarget {
 
   static void routes(JavalinConfig config) {
     config.startup.showJavalinBanner = false;
+    // Javalin's own pool (at most 250 threads, at least 8, the same name), but idle threads are
+    // kept
+    // for an hour instead of a minute: run.sh parks each JVM between its windows, and Jetty ends an
+    // idle thread per timeout, which would take that thread's allocation count out of a later
+    // window (see allocatedBytes).
+    QueuedThreadPool pool = new QueuedThreadPool(250, 8, (int) TimeUnit.HOURS.toMillis(1));
+    pool.setName("JettyServerThreadPool");
+    config.jetty.threadPool = pool;
     config.routes.get("/health", ctx -> ctx.result("ok"));
     config.routes.get(
         ROUTE,

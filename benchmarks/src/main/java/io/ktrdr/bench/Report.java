@@ -1091,9 +1091,9 @@ public final class Report {
         .append(
             " divides the difference by the requests. Limits: a thread that ends inside the window takes")
         .append(
-            " its count with it (Jetty keeps its pool threads for 60 s when idle, so none end under")
+            " its count with it (`LoadTarget` keeps Jetty's idle pool threads for an hour instead of")
         .append(
-            " steady load); the two reads of the counter are in the window (a few KB); under the agent")
+            " Javalin's minute, so none end while a JVM is parked between its windows); the two reads of the counter are in the window (a few KB); under the agent")
         .append(" the counter's own server is instrumented too (two requests per window).\n")
         .append(
             "- **Start-up and memory**: first scrape is the time from starting the JVM to the first")
