@@ -9,7 +9,7 @@
 # it up in 3 s chunks until its JIT compiler threads use under 2 % of its CPU in a chunk (measured);
 # then it is pinned to TARGET_CPU (wrk and the OTLP sink run on LOAD_CPU) and loaded there until the
 # JIT is quiet in two chunks in a row, at most WARMUP_MAX (90) seconds in all: C2 has a long queue
-# when it shares one core with a saturated server, and the agent needs over a minute. Each window
+# when it shares one core with a saturated server (tracing and the agent need about a minute). Each window
 # measures over DURATION seconds its CPU time (/proc/<pid>/stat, all threads), the bytes its threads
 # allocated and the JIT's share of that window, per request; a window in which the hypervisor
 # (steal) or other processes took more than DISTURBED_MAX (5 %) of the target's core is measured
@@ -171,11 +171,11 @@ quiet_chunk() {
   c1=$(cpu_ticks "$p"); j1=$(jit_ticks "$p")
   awk -v c=$((c1 - c0)) -v j=$((j1 - j0)) -v q=$jit_quiet 'BEGIN {print (c > 0 && j / c < q) ? 1 : 0}'
 }
-# Loads set-up $1, pinned where it is, until $2 chunks in a row are quiet or its JVM has been under
-# load for $3 seconds; prints 1 when they were.
+# Loads set-up $1, pinned where it is, in chunks until $2 chunks in a row were quiet and the clock
+# (date +%s) has passed $3, or until it has passed $4; prints 1 when they were quiet.
 until_quiet() {
   local in_a_row=0
-  until [ $in_a_row -ge "$2" ] || [ $(( $(date +%s) - ${load_start_of[$1]} )) -ge "$3" ]; do
+  until { [ $in_a_row -ge "$2" ] && [ "$(date +%s)" -ge "$3" ]; } || [ "$(date +%s)" -ge "$4" ]; do
     if [ "$(quiet_chunk "$1")" = 1 ]; then in_a_row=$(( in_a_row + 1 )); else in_a_row=0; fi
   done
   [ $in_a_row -ge "$2" ] && echo 1 || echo 0
@@ -233,13 +233,10 @@ start() {
   # Warm-up until the JIT is quiet: first on all cores (compilation gets both) until one quiet chunk
   # after at least warmup_min seconds, then pinned until two quiet chunks in a row (one alone can fall
   # between two bursts of compilation); at most warmup_max seconds in all.
-  local quiet=0
-  until { [ "$quiet" = 1 ] && [ $(( $(date +%s) - ${load_start_of[$mode]} )) -ge $warmup_min ]; } \
-      || [ $(( $(date +%s) - ${load_start_of[$mode]} )) -ge $warmup_max ]; do
-    quiet=$(quiet_chunk "$mode")
-  done
+  local quiet end=$(( ${load_start_of[$mode]} + warmup_max ))
+  until_quiet "$mode" 1 $(( ${load_start_of[$mode]} + warmup_min )) $end > /dev/null
   taskset -a -p -c "$target_cpu" "$p" > /dev/null
-  quiet=$(until_quiet "$mode" 2 "$warmup_max")
+  quiet=$(until_quiet "$mode" 2 0 $end)
   warm_of[$mode]=$(( $(date +%s) - ${load_start_of[$mode]} ))
   [ "$quiet" = 1 ] || say "$mode: the JIT was not quiet after ${warm_of[$mode]} s of warm-up (kept; its JIT share is in the table)"
 }
@@ -298,9 +295,8 @@ park() { taskset -a -p -c "$load_cpu" "${pid_of[$1]}" > /dev/null; }
 # Back on TARGET_CPU: loaded in chunks until one is quiet (caches and thread pools settle after the
 # move), at most settle_max seconds.
 resume() {
-  local deadline=$(( $(date +%s) + settle_max ))
   taskset -a -p -c "$target_cpu" "${pid_of[$1]}" > /dev/null
-  until [ "$(quiet_chunk "$1")" = 1 ] || [ "$(date +%s)" -ge $deadline ]; do :; done
+  until_quiet "$1" 1 0 $(( $(date +%s) + settle_max )) > /dev/null
 }
 
 echo "mode,round,rps,p99_ms,first_scrape_ms,rss_mb,requests,cpu_ms_per_1k,alloc_bytes_per_req,sink_cpu_ms_per_1k,export_bytes_per_req,jit_cpu_ms_per_1k,warmup_s,load_s,steal_share,other_share" > "$out/load.csv"

@@ -96,10 +96,9 @@ public final class LoadTarget {
   static void routes(JavalinConfig config) {
     config.startup.showJavalinBanner = false;
     // Javalin's own pool (at most 250 threads, at least 8, the same name), but idle threads are
-    // kept
-    // for an hour instead of a minute: run.sh parks each JVM between its windows, and Jetty ends an
-    // idle thread per timeout, which would take that thread's allocation count out of a later
-    // window (see allocatedBytes).
+    // kept for an hour instead of a minute: run.sh parks each JVM between its windows, and Jetty
+    // ends an idle thread per timeout, which would take that thread's allocation count out of a
+    // later window (see allocatedBytes).
     QueuedThreadPool pool = new QueuedThreadPool(250, 8, (int) TimeUnit.HOURS.toMillis(1));
     pool.setName("JettyServerThreadPool");
     config.jetty.threadPool = pool;

@@ -1020,10 +1020,9 @@ public final class Report {
             " and loaded there in the same chunks until two chunks in a row are quiet (within the same")
         .append(
             " `WARMUP_MAX`, 90 s); then the measured window starts. The warm-up is long because C2")
+        .append(" compiles behind a saturated server on one core (the warm-up column above: half a")
         .append(
-            " compiles behind a saturated server on one core: `bare` needs about 25 s to be quiet,")
-        .append(
-            " ktrdr tracing about 50 s and the agent over a minute, so each JVM is warmed up once and")
+            " minute for `bare`, about a minute for tracing and the agent), so each JVM is warmed up once and")
         .append(
             " kept for every round. Between its windows it is parked on `LOAD_CPU` (its threads idle")
         .append(
@@ -1093,7 +1092,8 @@ public final class Report {
         .append(
             " its count with it (`LoadTarget` keeps Jetty's idle pool threads for an hour instead of")
         .append(
-            " Javalin's minute, so none end while a JVM is parked between its windows); the two reads of the counter are in the window (a few KB); under the agent")
+            " Javalin's minute, so none end while a JVM is parked between its windows); the two reads")
+        .append(" of the counter are in the window (a few KB); under the agent")
         .append(" the counter's own server is instrumented too (two requests per window).\n")
         .append(
             "- **Start-up and memory**: first scrape is the time from starting the JVM to the first")
@@ -1156,7 +1156,8 @@ public final class Report {
     md.append(
         "All runs (round, requests/s, p99 ms, first scrape ms, RSS MB, requests, CPU µs per request,"
             + " allocated B per request, sink CPU µs per request, exported B per request, JIT CPU µs per"
-            + " request, warm-up s, s since its load began, steal and other processes as % of the target's core):\n\n"
+            + " request, warm-up s, s since its load began, steal and other processes as % of the"
+            + " target's core):\n\n"
             + "```\n");
     for (Run run : allRuns) {
       md.append(
