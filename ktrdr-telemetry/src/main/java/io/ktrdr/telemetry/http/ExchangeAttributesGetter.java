@@ -2,6 +2,7 @@ package io.ktrdr.telemetry.http;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsExchange;
+import io.ktrdr.telemetry.internal.http.StatusCodes;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.instrumentation.api.semconv.http.HttpServerAttributesGetter;
 import java.net.InetSocketAddress;
@@ -86,7 +87,7 @@ enum ExchangeAttributesGetter
   public @Nullable Integer getHttpResponseStatusCode(
       HttpExchange exchange, HttpExchange response, @Nullable Throwable error) {
     int status = exchange.getResponseCode();
-    return status > 0 ? status : null;
+    return status > 0 ? StatusCodes.boxed(status) : null;
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.ktrdr.telemetry.http;
 
+import io.ktrdr.telemetry.internal.http.StatusCodes;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.instrumentation.api.semconv.http.HttpServerAttributesGetter;
 import jakarta.servlet.http.HttpServletRequest;
@@ -53,14 +54,25 @@ enum ServletAttributesGetter
     return request.getQueryString();
   }
 
-  /** Asked for a few headers per sampled request: most are absent or single, kept cheap. */
+  /**
+   * Asked for about eight headers per recorded span ({@code forwarded} three times, {@code
+   * x-forwarded-*}, {@code host}, {@code user-agent}), most of them absent. An absent header costs
+   * one scan and no allocation ({@link HttpServletRequest#getHeader}); Jetty's {@link
+   * HttpServletRequest#getHeaders} allocates an enumeration and an iterator even for no value, so
+   * it is asked only for a header that is there, for its repeated values.
+   */
   @Override
   public List<String> getHttpRequestHeader(HttpServletRequest request, String name) {
+    String first = request.getHeader(name);
+    if (first == null) {
+      // Its iterator is a shared one: the extractors loop over every list they are given.
+      return Collections.emptyList();
+    }
     Enumeration<String> values = request.getHeaders(name);
     if (values == null || !values.hasMoreElements()) {
-      return List.of();
+      return List.of(first);
     }
-    String first = values.nextElement();
+    values.nextElement();
     if (!values.hasMoreElements()) {
       return List.of(first);
     }
@@ -75,7 +87,7 @@ enum ServletAttributesGetter
   @Override
   public Integer getHttpResponseStatusCode(
       HttpServletRequest request, HttpServletResponse response, @Nullable Throwable error) {
-    return response.getStatus();
+    return StatusCodes.boxed(response.getStatus());
   }
 
   @Override

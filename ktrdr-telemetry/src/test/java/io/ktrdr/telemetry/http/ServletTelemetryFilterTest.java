@@ -12,10 +12,13 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -213,5 +216,49 @@ class ServletTelemetryFilterTest {
     assertThat(receiver.spans())
         .extracting(ReceivedSpan::name)
         .containsExactly("GET /shop/orders/*");
+  }
+
+  @Test
+  void forwardedHeadersNameTheClientAndSchemeEveryRepeatedValueCountsAndAbsentOnesCostNothing()
+      throws Exception {
+    start(ServletTelemetryFilter.builder(telemetry).build());
+    URI uri = URI.create(base);
+
+    // Two Forwarded lines (the JDK client might fold them into one): the scheme is in the first,
+    // the client in the second, so both reach the semantic-convention extractors.
+    try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
+      socket
+          .getOutputStream()
+          .write(
+              ("GET /shop/orders/forwarded HTTP/1.1\r\n"
+                      + "Host: shop.example:8443\r\n"
+                      + "Forwarded: proto=https\r\n"
+                      + "Forwarded: for=203.0.113.7\r\n"
+                      + "User-Agent: raw-socket/1\r\n"
+                      + "Connection: close\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(response).startsWith("HTTP/1.1 201");
+    }
+    ReceivedSpan forwarded = span("/shop/orders/forwarded");
+    assertThat(forwarded.attributes())
+        .containsEntry("client.address", "203.0.113.7")
+        .containsEntry("url.scheme", "https")
+        .containsEntry("server.address", "shop.example")
+        .containsEntry("server.port", "8443")
+        .containsEntry("user_agent.original", "raw-socket/1");
+
+    assertThat(get("/shop/orders/direct").statusCode()).isEqualTo(201);
+    ReceivedSpan direct = span("/shop/orders/direct");
+    assertThat(direct.attributes())
+        .containsEntry("client.address", "127.0.0.1")
+        .containsEntry("url.scheme", "http")
+        .containsEntry("server.address", "127.0.0.1");
+  }
+
+  private ReceivedSpan span(String path) {
+    return receiver
+        .awaitSpans(s -> path.equals(s.attributes().get("url.path")), 1, Duration.ofSeconds(10))
+        .get(0);
   }
 }

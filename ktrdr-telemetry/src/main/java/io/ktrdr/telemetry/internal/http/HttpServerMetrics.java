@@ -6,6 +6,7 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongUpDownCounter;
 import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.context.Context;
 import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -97,7 +98,7 @@ public final class HttpServerMetrics {
   /** A request arrived. */
   public void requestStarted(int methodIndex, boolean https) {
     try {
-      activeRequests.add(1, attributes.active(methodIndex, https));
+      activeRequests.add(1, attributes.active(methodIndex, https), Context.root());
     } catch (RuntimeException e) {
       errors.record(COMPONENT, e);
     }
@@ -120,7 +121,9 @@ public final class HttpServerMetrics {
       @Nullable Throwable error,
       long durationNanos) {
     try {
-      activeRequests.add(-1, attributes.active(methodIndex, https));
+      // Recorded outside the request's context: a gauge carries no exemplar in any Prometheus
+      // format, and offering one costs a sampled request a reservoir update.
+      activeRequests.add(-1, attributes.active(methodIndex, https), Context.root());
       duration.record(
           durationNanos / NANOS_PER_SECOND,
           attributes.duration(methodIndex, https, route, status, error));

@@ -7,6 +7,13 @@ import io.ktrdr.telemetry.internal.errors.TelemetryErrors;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.metrics.MeterProvider;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceState;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.metrics.ExemplarFilter;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.HistogramPointData;
 import io.opentelemetry.sdk.metrics.data.MetricData;
@@ -89,6 +96,57 @@ class HttpServerMetricsTest {
           .containsExactly(
               0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0);
     }
+  }
+
+  @Test
+  void aSampledRequestIsTheDurationsExemplarButNeverTheActiveRequestsOne() {
+    InMemoryMetricReader reader = InMemoryMetricReader.create();
+    try (SdkMeterProvider provider =
+        SdkMeterProvider.builder()
+            .registerMetricReader(reader)
+            .setExemplarFilter(ExemplarFilter.traceBased())
+            .build()) {
+      Meter meter = provider.get("test");
+      HttpServerMetrics metrics =
+          new HttpServerMetrics(meter, new TelemetryErrors(meter, System::nanoTime));
+      int get = HttpServerMetrics.methodIndex("GET");
+      SpanContext sampled =
+          SpanContext.create(
+              "0af7651916cd43dd8448eb211c80319c",
+              "b7ad6b7169203331",
+              TraceFlags.getSampled(),
+              TraceState.getDefault());
+
+      try (Scope scope = Context.root().with(Span.wrap(sampled)).makeCurrent()) {
+        metrics.requestStarted(get, false);
+        metrics.requestFinished(get, false, "/items", 200, null, 1_000_000L);
+      }
+
+      java.util.Collection<MetricData> collected = reader.collectAllMetrics();
+      assertThat(
+              collected.stream()
+                  .filter(m -> m.getName().equals("http.server.request.duration"))
+                  .flatMap(m -> m.getHistogramData().getPoints().stream())
+                  .flatMap(p -> p.getExemplars().stream())
+                  .map(e -> e.getSpanContext().getTraceId()))
+          .containsExactly(sampled.getTraceId());
+      assertThat(
+              collected.stream()
+                  .filter(m -> m.getName().equals("http.server.active_requests"))
+                  .flatMap(m -> m.getLongSumData().getPoints().stream())
+                  .flatMap(p -> p.getExemplars().stream()))
+          .isEmpty();
+    }
+  }
+
+  @Test
+  void statusCodesAreBoxedOnceAndOutsideTheRangeStillRight() {
+    assertThat(StatusCodes.boxed(200)).isEqualTo(200).isSameAs(StatusCodes.boxed(200));
+    assertThat(StatusCodes.boxed(100)).isSameAs(StatusCodes.boxed(100));
+    assertThat(StatusCodes.boxed(599)).isEqualTo(599).isSameAs(StatusCodes.boxed(599));
+    assertThat(StatusCodes.boxed(600)).isEqualTo(600);
+    assertThat(StatusCodes.boxed(99)).isEqualTo(99);
+    assertThat(StatusCodes.boxed(-1)).isEqualTo(-1);
   }
 
   @Test
