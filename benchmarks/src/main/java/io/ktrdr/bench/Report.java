@@ -866,7 +866,8 @@ public final class Report {
                 + " (metrics and a span per request) is held to. Resolution in these units: the"
                 + " largest bare-b − bare difference of the run. The CPU is without the JIT compiler threads' ticks; the ratio is that of the"
                 + " medians, its range that of the rounds (each a difference of differences, so"
-                + " a disturbed bare window throws it far).\n\n"
+                + " a disturbed bare window throws it far). Which frames the difference is in:"
+                + " [where the CPU goes](#where-the-cpu-goes), from `benchmarks/profile.sh`.\n\n"
                 + "| set-up | CPU µs per request over bare (without JIT) | allocated per request over"
                 + " bare | exported per request | ratio to `floor + metrics` (CPU) |\n"
                 + "|---|---|---|---|---|\n");
@@ -1190,13 +1191,15 @@ public final class Report {
         .append(
             "benchmarks/run.sh                          # about 23 minutes; rewrites this page and performance.png\n")
         .append(
-            "benchmarks/run.sh --quick --against main   # a change's A/B in about 10 minutes; prints, writes no docs\n")
+            "benchmarks/run.sh --quick --against main   # a change's A/B in about 15 minutes; prints, writes no docs\n")
+        .append(
+            "benchmarks/profile.sh                      # about 8 minutes; rewrites \"Where the CPU goes\"\n")
         .append("```\n\n")
         .append("`ROUNDS`, `DURATION` (seconds per measured window), `CONNECTIONS`, `SETUPS` (also")
         .append(
             " `micrometer`, `tracing-10`), `WARMUP_MAX`, `TARGET_CPU` and `LOAD_CPU` size the load test")
         .append(
-            " (defaults 3, 10, 16, the set-ups above, 30, 1 and 0); `DISTURBED_MAX` and `DISTURBED_RETRIES`")
+            " (defaults 3, 10, 16, the set-ups above, 90, 1 and 0); `DISTURBED_MAX` and `DISTURBED_RETRIES`")
         .append(" (0.05 and 1) when a window is measured again. `--quick` runs 2 rounds of `bare`,")
         .append(
             " `bare-b`, `floor`, `metrics` and `tracing` without JMH and prints its tables; with `--against")

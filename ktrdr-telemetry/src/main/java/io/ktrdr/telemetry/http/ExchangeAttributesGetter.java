@@ -2,6 +2,7 @@ package io.ktrdr.telemetry.http;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsExchange;
+import io.ktrdr.telemetry.internal.http.HttpProtocol;
 import io.ktrdr.telemetry.internal.http.StatusCodes;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.instrumentation.api.semconv.http.HttpServerAttributesGetter;
@@ -107,8 +108,7 @@ enum ExchangeAttributesGetter
   @Override
   public @Nullable String getNetworkProtocolVersion(
       HttpExchange exchange, @Nullable HttpExchange response) {
-    String protocol = exchange.getProtocol();
-    return protocol != null && protocol.startsWith("HTTP/") ? protocol.substring(5) : null;
+    return HttpProtocol.version(exchange.getProtocol());
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.ktrdr.telemetry.http;
 
+import io.ktrdr.telemetry.internal.http.HttpProtocol;
 import io.ktrdr.telemetry.internal.http.StatusCodes;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.instrumentation.api.semconv.http.HttpServerAttributesGetter;
@@ -106,8 +107,7 @@ enum ServletAttributesGetter
   @Override
   public @Nullable String getNetworkProtocolVersion(
       HttpServletRequest request, @Nullable HttpServletResponse response) {
-    String protocol = request.getProtocol();
-    return protocol != null && protocol.startsWith("HTTP/") ? protocol.substring(5) : null;
+    return HttpProtocol.version(request.getProtocol());
   }
 
   @Override

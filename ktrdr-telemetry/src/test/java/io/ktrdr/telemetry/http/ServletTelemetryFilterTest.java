@@ -246,7 +246,8 @@ class ServletTelemetryFilterTest {
         .containsEntry("url.scheme", "https")
         .containsEntry("server.address", "shop.example")
         .containsEntry("server.port", "8443")
-        .containsEntry("user_agent.original", "raw-socket/1");
+        .containsEntry("user_agent.original", "raw-socket/1")
+        .containsEntry("network.protocol.version", "1.1");
 
     assertThat(get("/shop/orders/direct").statusCode()).isEqualTo(201);
     ReceivedSpan direct = span("/shop/orders/direct");

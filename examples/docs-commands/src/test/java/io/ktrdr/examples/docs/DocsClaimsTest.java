@@ -145,7 +145,9 @@ class DocsClaimsTest {
     int checked = 0;
     for (DocProse paragraph : prose) {
       for (String span : paragraph.codeSpans()) {
-        String path = span.replaceFirst("[:#].*$", "").replaceFirst("^\\./", "");
+        // A command with its arguments names its script: the first word is the path.
+        String path =
+            span.strip().split("\\s+", 2)[0].replaceFirst("[:#].*$", "").replaceFirst("^\\./", "");
         if (!REPOSITORY_PATH.matcher(path).find()
             || MADE_AT_RUN_TIME.keySet().stream().anyMatch(path::contains)) {
           continue;

@@ -150,6 +150,18 @@ class HttpServerMetricsTest {
   }
 
   @Test
+  void protocolVersionsAreConstantsForTheCommonOnesAndNullForWhatIsNotHttp() {
+    assertThat(HttpProtocol.version("HTTP/1.1"))
+        .isEqualTo("1.1")
+        .isSameAs(HttpProtocol.version("HTTP/1.1"));
+    assertThat(HttpProtocol.version("HTTP/2.0")).isSameAs(HttpProtocol.version("HTTP/2.0"));
+    assertThat(HttpProtocol.version("HTTP/1.0")).isEqualTo("1.0");
+    assertThat(HttpProtocol.version("HTTP/3")).isEqualTo("3");
+    assertThat(HttpProtocol.version("SPDY/3")).isNull();
+    assertThat(HttpProtocol.version(null)).isNull();
+  }
+
+  @Test
   void recordingFailuresNeverReachTheCallerAndAreCountedOnce() {
     InMemoryMetricReader reader = InMemoryMetricReader.create();
     try (SdkMeterProvider provider =
