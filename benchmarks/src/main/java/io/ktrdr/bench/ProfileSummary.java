@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -77,6 +76,9 @@ public final class ProfileSummary {
               has("ServletTelemetryFilter.doFilter", "OtelFloor.doFilter", "PeerFilter")),
           new Part(FRAMEWORK, thread("JettyServerThreadPool", "qtp")),
           new Part(OTHER, stack -> true));
+
+  /** The table's rows: the parts' names, each once, in order. */
+  static final List<String> ROWS = PARTS.stream().map(Part::name).distinct().toList();
 
   private ProfileSummary() {}
 
@@ -218,13 +220,12 @@ public final class ProfileSummary {
       md.append(" tracing over floor + metrics |");
     }
     md.append("\n|---|").append("---|".repeat(profiles.size() + (excess ? 1 : 0))).append('\n');
-    List<String> rows = new ArrayList<>();
-    for (Part part : PARTS) {
-      if (!rows.contains(part.name())) {
-        rows.add(part.name());
-      }
+    Map<String, Double> rowExcess = new LinkedHashMap<>();
+    if (excess) {
+      ROWS.forEach(
+          row -> rowExcess.put(row, excess(byMode, p -> p.microsPerRequest(row, intervalMicros))));
     }
-    for (String row : rows) {
+    for (String row : ROWS) {
       if (profiles.stream().allMatch(p -> p.samples().getOrDefault(row, 0L) == 0)) {
         continue;
       }
@@ -233,11 +234,7 @@ public final class ProfileSummary {
         md.append(String.format(Locale.ROOT, " %.2f |", p.microsPerRequest(row, intervalMicros)));
       }
       if (excess) {
-        md.append(
-            String.format(
-                Locale.ROOT,
-                " %+.2f |",
-                excess(byMode, p -> p.microsPerRequest(row, intervalMicros))));
+        md.append(String.format(Locale.ROOT, " %+.2f |", rowExcess.get(row)));
       }
       md.append('\n');
     }
@@ -267,31 +264,22 @@ public final class ProfileSummary {
     if (excess) {
       md.append(" |");
     }
-    List<String> largest = List.of();
-    if (excess) {
-      largest =
-          rows.stream()
-              .filter(row -> !row.equals(FRAMEWORK) && !row.equals(OTHER))
-              .filter(row -> excess(byMode, p -> p.microsPerRequest(row, intervalMicros)) >= 0.005)
-              .sorted(
-                  Comparator.comparingDouble(
-                      (String row) ->
-                          -excess(byMode, p -> p.microsPerRequest(row, intervalMicros))))
-              .limit(3)
-              .toList();
-    }
+    // The parts where tracing costs most beyond the floor and metrics-only, the server's aside.
+    List<String> largest =
+        rowExcess.entrySet().stream()
+            .filter(e -> !e.getKey().equals(FRAMEWORK) && !e.getKey().equals(OTHER))
+            .filter(e -> e.getValue() >= 0.005)
+            .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+            .limit(3)
+            .map(Map.Entry::getKey)
+            .toList();
     if (!largest.isEmpty()) {
       md.append("\n\nOutside the server's own row, tracing's largest parts beyond the floor and")
           .append(" metrics-only together are ");
       for (int i = 0; i < largest.size(); i++) {
         String row = largest.get(i);
         md.append(i == 0 ? "" : i == largest.size() - 1 ? " and " : ", ")
-            .append(
-                String.format(
-                    Locale.ROOT,
-                    "%s (%+.2f µs)",
-                    row,
-                    excess(byMode, p -> p.microsPerRequest(row, intervalMicros))));
+            .append(String.format(Locale.ROOT, "%s (%+.2f µs)", row, rowExcess.get(row)));
       }
       md.append(
           ". The server's row (Jetty, Javalin, the kernel's loopback I/O) is the same code in every"

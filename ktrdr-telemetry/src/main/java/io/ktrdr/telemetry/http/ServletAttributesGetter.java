@@ -70,11 +70,10 @@ enum ServletAttributesGetter
       return Collections.emptyList();
     }
     Enumeration<String> values = request.getHeaders(name);
-    if (values == null || !values.hasMoreElements()) {
-      return List.of(first);
+    if (values != null && values.hasMoreElements()) {
+      values.nextElement(); // first
     }
-    values.nextElement();
-    if (!values.hasMoreElements()) {
+    if (values == null || !values.hasMoreElements()) {
       return List.of(first);
     }
     List<String> all = new ArrayList<>();

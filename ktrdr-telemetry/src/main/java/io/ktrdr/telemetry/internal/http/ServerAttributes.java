@@ -25,9 +25,7 @@ final class ServerAttributes {
 
   static final int OTHER_METHOD = METHODS.length - 1;
   private static final String[] SCHEMES = {"http", "https"};
-  private static final int MIN_STATUS = 100;
-  private static final int MAX_STATUS = 599;
-  private static final int STATUS_SLOTS = MAX_STATUS - MIN_STATUS + 1;
+  private static final int STATUS_SLOTS = StatusCodes.MAX - StatusCodes.MIN + 1;
 
   private final int maxRoutes;
   private final Attributes[] active = new Attributes[METHODS.length * SCHEMES.length];
@@ -93,7 +91,7 @@ final class ServerAttributes {
     if (error != null && status >= 500) {
       return build(methodIndex, https, route, status, error.getClass().getName());
     }
-    if (status < MIN_STATUS || status > MAX_STATUS) {
+    if (status < StatusCodes.MIN || status > StatusCodes.MAX) {
       return build(methodIndex, https, route, status, null);
     }
     RouteTable table = table(route);
@@ -156,7 +154,7 @@ final class ServerAttributes {
         byMethodAndScheme.compareAndSet(slot, null, new AtomicReferenceArray<>(STATUS_SLOTS));
         byStatus = byMethodAndScheme.get(slot);
       }
-      int index = status - MIN_STATUS;
+      int index = status - StatusCodes.MIN;
       Attributes attributes = byStatus.get(index);
       if (attributes == null) {
         attributes = build(methodIndex, https, route, status, null);

@@ -8,8 +8,10 @@ package io.ktrdr.telemetry.internal.http;
  * <p>Internal: not part of the public API.
  */
 public final class StatusCodes {
-  private static final int MIN = 100;
-  private static final int MAX = 599;
+  /** The lowest and highest status codes HTTP defines a class for (1xx to 5xx). */
+  static final int MIN = 100;
+
+  static final int MAX = 599;
   private static final Integer[] BOXED = new Integer[MAX - MIN + 1];
 
   static {
